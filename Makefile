@@ -1,0 +1,58 @@
+# libevote — convenience wrapper around CMake.
+#   make demo    install missing packages, build, run a practice election
+#   make check   install missing packages, build, run every test (also under ASan+UBSan)
+#   make bench   build and run the benchmarks
+#   make install install library, headers, pkg-config file and `evote`
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PREFIX     ?= /usr/local
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+.PHONY: all deps build demo check check-fast check-asan bench install clean format-check
+
+all: build
+
+# The stamp keeps a second run from re-checking packages; it is redone when
+# the package lists change.
+$(DEPS_STAMP): scripts/install-deps.sh $(wildcard scripts/deps.d/*.list)
+	@bash scripts/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+deps: $(DEPS_STAMP)
+
+$(BUILD)/CMakeCache.txt: $(DEPS_STAMP)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVOTE_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(BUILD)/evote demo
+
+check-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt: $(DEPS_STAMP)
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEVOTE_WERROR=ON -DEVOTE_SANITIZE=ON
+
+check-asan: $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 EVOTE_TEST_QUICK=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+check: check-fast check-asan
+
+bench: build
+	$(BUILD)/evote_bench $(BENCH_ARGS)
+
+install: build
+	cmake --install $(BUILD)
+
+format-check:
+	clang-format --dry-run --Werror lib/*.c lib/*.h include/evote/*.h cli/*.c cli/*.h tests/*.c
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

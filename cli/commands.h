@@ -1,0 +1,4 @@
+/* Entry points of the subcommands listed in commands.def. */
+#ifndef EVOTE_CLI_COMMANDS_H
+#define EVOTE_CLI_COMMANDS_H
+#endif

@@ -1,0 +1,15 @@
+/*
+ * libevote — umbrella header. Include this, link with -levote
+ * (pkg-config --cflags --libs libevote).
+ */
+#ifndef EVOTE_EVOTE_H
+#define EVOTE_EVOTE_H
+
+#include "common.h"
+#include "group.h"
+#include "manifest.h"
+#include "ballot.h"
+#include "bytetree.h"
+#include "hsm.h"
+
+#endif /* EVOTE_EVOTE_H */

@@ -1,0 +1,112 @@
+/*
+ * libevote — PKCS#11 tokens: the election key lives here and never leaves.
+ *
+ * This module owns every PKCS#11 call in the library (raw API through
+ * p11-kit's header; libp11 where a key must become an EVP_PKEY for CMS).
+ * The module path comes from the caller, else $EVOTE_PKCS11_MODULE, else the
+ * build's default (SoftHSM2).
+ *
+ * Thread safety: an evote_hsm_t may be used from several threads at once
+ * for evote_hsm_derive_x() and evote_hsm_decrypt(); each call borrows one of
+ * the handle's sessions. Login, key generation and free are not concurrent.
+ */
+#ifndef EVOTE_HSM_H
+#define EVOTE_HSM_H
+
+#include "common.h"
+#include "group.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct evote_hsm evote_hsm_t;
+
+/* Path of the module that evote_hsm_open(NULL, ...) would load (static). */
+EVOTE_API const char *evote_hsm_default_module(void);
+
+/*
+ * Load the module, find the token whose label is token_label and log in as
+ * user with pin (pin_len bytes; the library copies nothing it keeps beyond
+ * login and wipes its copies). nsessions sessions are opened (0 = one per
+ * online CPU, at least 1) so that a multi-core HSM can be kept busy.
+ * Errors: EVOTE_ERR_MODULE_LOAD, EVOTE_ERR_TOKEN_NOT_FOUND,
+ * EVOTE_ERR_PIN_INCORRECT, EVOTE_ERR_PIN_LOCKED, EVOTE_ERR_PKCS11.
+ * On success *out is owned by the caller (evote_hsm_free).
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_open(evote_hsm_t **out, const char *module_path,
+               const char *token_label, const char *pin, size_t pin_len,
+               unsigned nsessions);
+
+/* Log out, close sessions, finalize and unload. Accepts NULL. */
+EVOTE_API void evote_hsm_free(evote_hsm_t *hsm);
+
+/*
+ * Initialise a token in the first free slot (for SoftHSM2: the spare slot)
+ * with label, SO PIN and user PIN. Used by pkcs11-config/init-token.sh and
+ * the test fixtures. Errors: EVOTE_ERR_MODULE_LOAD, EVOTE_ERR_EXISTS (a
+ * token with that label exists), EVOTE_ERR_PKCS11.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_token_init(const char *module_path, const char *token_label,
+                     const char *so_pin, size_t so_pin_len,
+                     const char *user_pin, size_t user_pin_len);
+
+/*
+ * Generate a P-256 key pair inside the token (CKM_EC_KEY_PAIR_GEN) under
+ * key_label: private key token, private, sensitive, non-extractable,
+ * derive only (see docs/PROTOCOL.md, "Election key"). Writes the public key
+ * as 33 bytes. EVOTE_ERR_KEY_EXISTS if the label is taken.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_keygen(evote_hsm_t *hsm, const char *key_label,
+                 uint8_t pub[EVOTE_POINT_LEN]);
+
+/*
+ * Select the key pair under key_label for derive/decrypt and return its
+ * public key. Checks the key policy (sensitive, never extractable, derive
+ * allowed): EVOTE_ERR_KEY_POLICY otherwise; EVOTE_ERR_KEY_NOT_FOUND.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_select_key(evote_hsm_t *hsm, const char *key_label,
+                     uint8_t pub[EVOTE_POINT_LEN]);
+
+/*
+ * Key attributes as the token reports them (for tests and `evote keygen`'s
+ * ceremony record). value_readable is true if C_GetAttributeValue(CKA_VALUE)
+ * returned a value — it must never be.
+ */
+typedef struct {
+    int sensitive, extractable, never_extractable, always_sensitive;
+    int derive, sign, decrypt, token, private_;
+    int value_readable;
+} evote_hsm_key_attrs_t;
+
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_key_attrs(evote_hsm_t *hsm, evote_hsm_key_attrs_t *out);
+
+/*
+ * One CKM_ECDH1_DERIVE with the selected key: x_out = x-coordinate of
+ * key·P, where P (33 bytes) is validated (on curve, not infinity) before the
+ * token sees it.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_derive_x(evote_hsm_t *hsm, const uint8_t point[EVOTE_POINT_LEN],
+                   uint8_t x_out[32]);
+
+/*
+ * The full point key·P recovered from a derive, both candidates: the derive
+ * yields only x, so out_pos/out_neg are the two lifts ±S (33 bytes each,
+ * out_pos with even y). Used by decryption and by observer confirmation.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_derive_lift(evote_hsm_t *hsm, const uint8_t point[EVOTE_POINT_LEN],
+                      uint8_t out_even[EVOTE_POINT_LEN],
+                      uint8_t out_odd[EVOTE_POINT_LEN]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EVOTE_HSM_H */
