@@ -50,6 +50,17 @@ evote_sha256(const void *data, size_t len, uint8_t out[EVOTE_HASH_LEN]);
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_sha256_file(const char *path, uint8_t out[EVOTE_HASH_LEN]);
 
+
+/*
+ * Election public key files: PEM SubjectPublicKeyInfo of a P-256 key
+ * (what `openssl pkey -pubin` reads). Write is atomic; read validates the
+ * curve and the point and returns the 33-byte compressed form.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_pubkey_write_pem(const char *path, const uint8_t pk[EVOTE_POINT_LEN]);
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_pubkey_read_pem(const char *path, uint8_t pk[EVOTE_POINT_LEN]);
+
 #ifdef __cplusplus
 }
 #endif
