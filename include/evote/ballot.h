@@ -66,6 +66,16 @@ EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_ballot_verify(const evote_ballot_t *b, const uint8_t manifest_hash[EVOTE_HASH_LEN],
                     const uint8_t pk[EVOTE_POINT_LEN]);
 
+/*
+ * Everything a receiver checks about a decoded ballot against the loaded
+ * manifest: the manifest hash (EVOTE_ERR_MANIFEST_MISMATCH), that the
+ * contest exists (EVOTE_ERR_CONTEST_UNKNOWN) and the proof
+ * (EVOTE_ERR_PROOF_INVALID).
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_ballot_check(const evote_ballot_t *b, const evote_manifest_t *m,
+                   const uint8_t pk[EVOTE_POINT_LEN]);
+
 /* Selection ↔ point (injective, never the identity; PROTOCOL "Encoding"). */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_selection_encode(uint32_t selection, uint8_t point[EVOTE_POINT_LEN]);
