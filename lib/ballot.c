@@ -5,6 +5,8 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -28,8 +30,8 @@ static uint8_t sel_cache[SEL_CACHE][EVOTE_POINT_LEN];
 static atomic_uchar sel_ready[SEL_CACHE];
 static pthread_mutex_t sel_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* x = 256·(selection+1) + j fits in the last 5 bytes of the 32-byte x. */
-#define SEL_X_BYTES 5
+/* x = 256·(selection+1) + j < 2^41 fits in the last 6 bytes of x. */
+#define SEL_X_BYTES 6
 
 evote_err_t evote_selection_encode_uncached(uint32_t selection,
                                             uint8_t point[EVOTE_POINT_LEN]) {
@@ -553,5 +555,36 @@ evote_err_t evote_ballot_check(const evote_ballot_t *b, const evote_manifest_t *
     GUARD(evote_manifest_contest_index(m, b->contest_id, &ci));
     GUARD(evote_ballot_verify(b, evote_manifest_hash(m), pk));
 out:
+    return ret;
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+evote_err_t evote_ballot_write(const evote_ballot_t *b, const char *path) {
+    evote_err_t ret = EVOTE_OK;
+    uint8_t buf[EVOTE_BALLOT_MAX];
+    size_t len = 0;
+    ENSURE(b != NULL && path != NULL, EVOTE_ERR_ARG, "ballot write: bad argument");
+    GUARD(evote_ballot_encode(b, buf, sizeof(buf), &len));
+    GUARD(evote_write_file_atomic(path, buf, len, false, false));
+out:
+    return ret;
+}
+
+evote_err_t evote_ballot_read(evote_ballot_t *out, const char *path) {
+    evote_err_t ret = EVOTE_OK;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    ENSURE(out != NULL && path != NULL, EVOTE_ERR_ARG, "ballot read: bad argument");
+    memset(out, 0, sizeof(*out));
+    GUARD(evote_read_file(path, EVOTE_BALLOT_MAX, &data, &len));
+    ret = evote_ballot_decode(out, data, len);
+    if (ret != EVOTE_OK) {
+        char detail[512];
+        snprintf(detail, sizeof(detail), "%s", evote_err_detail());
+        ret = evote_fail(ret, "%s: %s", path, detail);
+    }
+out:
+    free(data);
     return ret;
 }
