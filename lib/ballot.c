@@ -225,12 +225,15 @@ evote_err_t evote_ballot_challenge(const evote_ballot_t *b, const uint8_t pk[EVO
                                    uint8_t c[EVOTE_SCALAR_LEN]) {
     evote_err_t ret = EVOTE_OK;
     BIGNUM *cb = NULL;
+    BN_CTX *bn = NULL;
     ENSURE(b != NULL && pk != NULL && c != NULL, EVOTE_ERR_ARG, "challenge: bad argument");
     ALLOC_GUARD(cb = BN_new());
-    GUARD(challenge_scalar(cb, b, pk, NULL));
+    ALLOC_GUARD(bn = BN_CTX_new());
+    GUARD(challenge_scalar(cb, b, pk, bn));
     GUARD(evote_scalar_encode(c, cb));
 out:
     BN_free(cb);
+    BN_CTX_free(bn);
     return ret;
 }
 
