@@ -18,6 +18,7 @@
 #include "common.h"
 #include "hsm.h"
 #include "manifest.h"
+#include "tally.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,14 +58,25 @@ typedef struct {
     size_t valid;
     size_t invalid;
     unsigned threads;   /* threads used */
-    double seconds;     /* wall time of the decryption proper */
+    double seconds;     /* wall time of the token work (derive + resolve) */
 } evote_decrypt_stats_t;
 
 /*
- * Read the ciphertext list at in_path (evote_ctlist_read), decrypt it for
- * contest_id of manifest m, and write the plaintext list (include/evote/
- * tally.h) to out_path atomically; refuses to overwrite out_path. stats may
- * be NULL.
+ * Decrypt the serialised ciphertext list data[0..len) (docs/PROTOCOL.md §3)
+ * for contest_id of manifest m into a fresh plaintext list (include/evote/
+ * tally.h) naming the manifest, the contest and SHA-256(data). The list's
+ * points are validated as evote_ctlist_parse does; C1's coordinates are
+ * taken from the validated list for the token. *out is the caller's
+ * (evote_plaintexts_free). stats may be NULL.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_decrypt_list(evote_hsm_t *hsm, const evote_manifest_t *m, const char *contest_id,
+                   const uint8_t *data, size_t len, const evote_decrypt_opts_t *opts,
+                   evote_plaintexts_t **out, evote_decrypt_stats_t *stats);
+
+/*
+ * The same from the file in_path to the plaintext list file out_path,
+ * written atomically; refuses to overwrite out_path (EVOTE_ERR_EXISTS).
  */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_decrypt_file(evote_hsm_t *hsm, const evote_manifest_t *m,
