@@ -1111,3 +1111,13 @@ evote_err_t evote_hsm_key_id(evote_hsm_t *hsm, uint8_t *out, size_t cap, size_t 
 out:
     return ret;
 }
+
+evote_err_t evote_hsm_key_public(evote_hsm_t *hsm, uint8_t pub[EVOTE_POINT_LEN]) {
+    evote_err_t ret = EVOTE_OK;
+    ENSURE(hsm != NULL && pub != NULL, EVOTE_ERR_ARG, "key public: bad argument");
+    memset(pub, 0, EVOTE_POINT_LEN);
+    ENSURE(hsm->priv != CK_INVALID_HANDLE, EVOTE_ERR_STATE, "no election key selected");
+    memcpy(pub, hsm->pub_point, EVOTE_POINT_LEN);
+out:
+    return ret;
+}

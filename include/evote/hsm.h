@@ -99,6 +99,10 @@ evote_hsm_key_attrs(evote_hsm_t *hsm, evote_hsm_key_attrs_t *out);
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_hsm_key_id(evote_hsm_t *hsm, uint8_t *out, size_t cap, size_t *len);
 
+/* Public key (33 bytes) of the selected key pair. */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_key_public(evote_hsm_t *hsm, uint8_t pub[EVOTE_POINT_LEN]);
+
 /* Number of sessions the handle holds (the useful number of threads). */
 EVOTE_API unsigned evote_hsm_session_count(const evote_hsm_t *hsm);
 
