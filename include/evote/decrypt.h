@@ -64,6 +64,9 @@ typedef struct {
     size_t invalid;
     unsigned threads;   /* threads used */
     double seconds;     /* wall time of the token work (derive + resolve) */
+    double cpu_seconds; /* process CPU time over the same span (all threads;
+                           with an in-process token such as SoftHSM2 it
+                           includes the token's work) */
 } evote_decrypt_stats_t;
 
 /*
