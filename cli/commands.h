@@ -5,4 +5,8 @@ int cmd_manifest_check(int argc, char **argv);
 int cmd_ballot_encrypt(int argc, char **argv);
 int cmd_ballot_verify(int argc, char **argv);
 int cmd_tally(int argc, char **argv);
+int cmd_token_init(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_decrypt(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 #endif

@@ -12,5 +12,6 @@
 #include "bytetree.h"
 #include "hsm.h"
 #include "tally.h"
+#include "decrypt.h"
 
 #endif /* EVOTE_EVOTE_H */
