@@ -11,5 +11,7 @@
 #include "ballot.h"
 #include "bytetree.h"
 #include "hsm.h"
+#include "signer.h"
+#include "cms.h"
 
 #endif /* EVOTE_EVOTE_H */
