@@ -13,5 +13,7 @@
 #include "hsm.h"
 #include "signer.h"
 #include "cms.h"
+#include "store.h"
+#include "roll.h"
 
 #endif /* EVOTE_EVOTE_H */
