@@ -7,4 +7,5 @@ int cmd_ballot_verify(int argc, char **argv);
 int cmd_tally(int argc, char **argv);
 int cmd_ballot_sign(int argc, char **argv);
 int cmd_roll_import(int argc, char **argv);
+int cmd_receive(int argc, char **argv);
 #endif

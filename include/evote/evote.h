@@ -16,5 +16,6 @@
 #include "cms.h"
 #include "store.h"
 #include "roll.h"
+#include "receiver.h"
 
 #endif /* EVOTE_EVOTE_H */
