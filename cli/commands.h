@@ -9,4 +9,7 @@ int cmd_token_init(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_decrypt(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_ballot_sign(int argc, char **argv);
+int cmd_roll_import(int argc, char **argv);
+int cmd_receive(int argc, char **argv);
 #endif

@@ -13,5 +13,10 @@
 #include "hsm.h"
 #include "tally.h"
 #include "decrypt.h"
+#include "signer.h"
+#include "cms.h"
+#include "store.h"
+#include "roll.h"
+#include "receiver.h"
 
 #endif /* EVOTE_EVOTE_H */
