@@ -42,21 +42,26 @@ int main(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        const struct cli_command *c = &commands[i];
-        if (strcmp(argv[1], c->word1) != 0)
-            continue;
-        if (c->word2 == NULL) {
-            char name[64];
-            snprintf(name, sizeof(name), "evote %s", c->word1);
-            argv[1] = name;
-            return c->main(argc - 1, argv + 1);
-        }
-        if (argc >= 3 && strcmp(argv[2], c->word2) == 0) {
-            char name[96];
-            snprintf(name, sizeof(name), "evote %s %s", c->word1, c->word2);
-            argv[2] = name;
-            return c->main(argc - 2, argv + 2);
+    /* Two-word commands first, so that `decrypt combine` is not taken for
+     * the one-word `decrypt` with an argument. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+            const struct cli_command *c = &commands[i];
+            if (strcmp(argv[1], c->word1) != 0)
+                continue;
+            if (pass == 0 && c->word2 != NULL && argc >= 3 &&
+                strcmp(argv[2], c->word2) == 0) {
+                char name[96];
+                snprintf(name, sizeof(name), "evote %s %s", c->word1, c->word2);
+                argv[2] = name;
+                return c->main(argc - 2, argv + 2);
+            }
+            if (pass == 1 && c->word2 == NULL) {
+                char name[64];
+                snprintf(name, sizeof(name), "evote %s", c->word1);
+                argv[1] = name;
+                return c->main(argc - 1, argv + 1);
+            }
         }
     }
     /* A known first word with an unknown or missing second word. */

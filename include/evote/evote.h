@@ -11,6 +11,7 @@
 #include "ballot.h"
 #include "bytetree.h"
 #include "hsm.h"
+#include "tally.h"
 #include "mix.h"
 
 #endif /* EVOTE_EVOTE_H */
