@@ -5,4 +5,6 @@ int cmd_manifest_check(int argc, char **argv);
 int cmd_ballot_encrypt(int argc, char **argv);
 int cmd_ballot_verify(int argc, char **argv);
 int cmd_tally(int argc, char **argv);
+int cmd_mix(int argc, char **argv);
+int cmd_mix_verify(int argc, char **argv);
 #endif

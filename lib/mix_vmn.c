@@ -386,7 +386,8 @@ evote_err_t evote_mix_params_new(evote_mix_params_t **out, const char *election_
     p->statdist = 100;
     p->vbitlenro = 256;
     p->ebitlenro = 256;
-    p->nopart = p->thres = nparties;
+    p->nopart = nparties;
+    p->thres = 1;
     p->width = p->keywidth = 1;
     *out = p;
     p = NULL;

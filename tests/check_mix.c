@@ -636,6 +636,96 @@ START_TEST(test_permutation_uniform_shape) {
 }
 END_TEST
 
+
+/* ---- CLI -------------------------------------------------------------------- */
+
+START_TEST(test_cli_fixtures) {
+    char dir[256], root[300];
+    ck_assert_int_eq(evt_sh("'%s' mix verify --protinfo '%s/protInfo.xml' '%s/default' "
+                            ">/dev/null",
+                            evt_cli(), FIX20, FIX20),
+                     0);
+    ck_assert_int_eq(evt_sh("'%s' mix verify --quiet --protinfo '%s/protInfo.xml' "
+                            "'%s/default' >/dev/null",
+                            evt_cli(), FIX1000, FIX1000),
+                     0);
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(root, sizeof(root), "%s/fx", dir);
+    copy_tree(FIX20, root);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/default/proofs/PoSReply01.bt", root);
+    flip(path, 48 + 4 * 38 + 20, 0x01); /* inside k_B,4 */
+    ck_assert_int_eq(evt_sh("'%s' mix verify --protinfo '%s/protInfo.xml' '%s/default' "
+                            "> '%s/out.txt' 2>&1",
+                            evt_cli(), root, root, dir),
+                     1);
+    ck_assert_int_eq(evt_sh("grep -q 'FAILED: party 01, check PoS' '%s/out.txt'", dir), 0);
+    ck_assert_int_eq(evt_sh("'%s' mix verify --help >/dev/null", evt_cli()), 0);
+    ck_assert_int_eq(evt_sh("'%s' mix --help >/dev/null", evt_cli()), 0);
+    ck_assert_int_eq(evt_sh("'%s' mix verify 2>/dev/null", evt_cli()), 2);
+    ck_assert_int_eq(evt_sh("'%s' mix --party 1 2>/dev/null", evt_cli()), 2);
+    evt_rmrf(dir);
+}
+END_TEST
+
+START_TEST(test_cli_chain) {
+    char dir[256], m[300], pkf[300], list[300], chain[300], fin[300];
+    uint8_t pk[33];
+    BIGNUM *x = BN_new();
+    size_t n = 12;
+    evote_ct_t *in = make_list(n, x, pk);
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(m, sizeof(m), "%s/manifest.json", dir);
+    snprintf(pkf, sizeof(pkf), "%s/pk.pem", dir);
+    snprintf(list, sizeof(list), "%s/box.bt", dir);
+    snprintf(chain, sizeof(chain), "%s/mix", dir);
+    snprintf(fin, sizeof(fin), "%s/final.bt", dir);
+    evt_write_manifest(m, "cli-election");
+    ck_assert_int_eq(evote_pubkey_write_pem(pkf, pk), EVOTE_OK);
+    ck_assert_int_eq(evote_ctlist_write(list, in, n), EVOTE_OK);
+    const char *cli = evt_cli();
+#define COMMON "--manifest '%s' --contest district-tokyo-1 --pubkey '%s'"
+    ck_assert_int_eq(evt_sh("'%s' mix " COMMON " --party 1 --in '%s' --out '%s' >/dev/null",
+                            cli, m, pkf, list, chain),
+                     0);
+    ck_assert_int_eq(evt_sh("'%s' mix " COMMON " --party 2 --out '%s' --quiet >/dev/null", cli,
+                            m, pkf, chain),
+                     0);
+    ck_assert_int_eq(evt_sh("'%s' mix verify " COMMON " --in '%s' --final '%s' '%s' "
+                            "> '%s/v.txt'",
+                            cli, m, pkf, list, fin, chain, dir),
+                     0);
+    ck_assert_int_eq(evt_sh("grep -q 'through 2 parties' '%s/v.txt'", dir), 0);
+    evote_ct_t *out = NULL;
+    size_t nout = 0;
+    ck_assert_int_eq(evote_ctlist_read(fin, &out, &nout), EVOTE_OK);
+    ck_assert_uint_eq(nout, n);
+    check_plaintexts(out, n, x);
+    free(out);
+    /* the chain's protInfo.xml verifies it as a VMN directory too */
+    ck_assert_int_eq(evt_sh("'%s' mix verify --protinfo '%s/protInfo.xml' '%s' >/dev/null",
+                            cli, chain, chain),
+                     0);
+    /* another contest is another session: refused */
+    ck_assert_int_eq(evt_sh("'%s' mix verify --manifest '%s' --contest proportional-tokyo "
+                            "--pubkey '%s' --in '%s' '%s' >/dev/null 2>&1",
+                            cli, m, pkf, list, chain),
+                     1);
+    /* party 2's reply tampered: named */
+    char path[400];
+    snprintf(path, sizeof(path), "%s/proofs/PoSReply02.bt", chain);
+    flip(path, 48 + 6 * 38 + 20, 0x01); /* inside k_B,6 */
+    ck_assert_int_eq(evt_sh("'%s' mix verify " COMMON " --in '%s' '%s' > '%s/v.txt' 2>&1",
+                            cli, m, pkf, list, chain, dir),
+                     1);
+    ck_assert_int_eq(evt_sh("grep -q 'FAILED: party 02, check PoS' '%s/v.txt'", dir), 0);
+#undef COMMON
+    free(in);
+    BN_free(x);
+    evt_rmrf(dir);
+}
+END_TEST
+
 static Suite *mix_suite(void) {
     Suite *s = suite_create("mix");
     TCase *tc = tcase_create("core");
@@ -656,6 +746,8 @@ static Suite *mix_suite(void) {
     tcase_add_test(tc, test_modified_output_refused);
     tcase_add_test(tc, test_chain_state_errors);
     tcase_add_test(tc, test_permutation_uniform_shape);
+    tcase_add_test(tc, test_cli_fixtures);
+    tcase_add_test(tc, test_cli_chain);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -44,7 +44,8 @@ evote_mix_params_read(evote_mix_params_t **out, const char *path);
 /*
  * Parameters of libevote's own sessions: sid derived from the election id
  * and contest (PROTOCOL §14), statdist 100, vbitlenro = ebitlenro = 256,
- * nopart = thres = nparties.
+ * nopart = nparties (the most parties a chain may have), thres = 1.
+ * A chain directory's own protInfo.xml has nopart = thres = its parties.
  */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_mix_params_new(evote_mix_params_t **out, const char *election_id,
