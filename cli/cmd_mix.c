@@ -125,12 +125,11 @@ int cmd_mix(int argc, char **argv) {
     if ((rc = session(&a, &p, pk)) != 0)
         return rc;
     rc = 1;
-    if (a.in != NULL && (rv = evote_ctlist_read(a.in, &in, &n)) != EVOTE_OK) {
-        cli_fail(rv, "input list");
-        goto out;
-    }
     evote_mix_opts_t o = {a.threads, !a.quiet};
-    if ((rv = evote_mix_run(p, pk, in, n, a.party, a.out, &o)) != EVOTE_OK) {
+    (void)n;
+    rv = a.in != NULL ? evote_mix_run_file(p, pk, a.in, a.party, a.out, &o)
+                      : evote_mix_run(p, pk, NULL, 0, a.party, a.out, &o);
+    if (rv != EVOTE_OK) {
         cli_fail(rv, "mix");
         goto out;
     }

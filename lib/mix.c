@@ -323,6 +323,23 @@ out:
     return ret;
 }
 
+/* Does the parsed list equal the given compressed ciphertexts? (No square
+ * roots: compress the parsed points instead of decompressing the others.) */
+static bool ctl_eq_cts(const mix_ctl *x, const evote_ct_t *cts, size_t n) {
+    uint8_t c[EVOTE_POINT_LEN];
+    if (x->n != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        mix_pt_to_compressed(c, &x->a[i]);
+        if (memcmp(c, cts[i].c1, EVOTE_POINT_LEN) != 0)
+            return false;
+        mix_pt_to_compressed(c, &x->b[i]);
+        if (memcmp(c, cts[i].c2, EVOTE_POINT_LEN) != 0)
+            return false;
+    }
+    return true;
+}
+
 static bool ctl_eq(const mix_ctl *x, const mix_ctl *y) {
     return x->n == y->n && memcmp(x->a, y->a, x->n * sizeof(mix_pt)) == 0 &&
            memcmp(x->b, y->b, x->n * sizeof(mix_pt)) == 0;
@@ -457,13 +474,9 @@ evote_err_t evote_mix_verify_dir(const evote_mix_params_t *params, const char *d
     d = NULL;
     n = w.n;
     vx.rep->n = n;
-    if (in != NULL) {
-        VCHECK(ctl_from_cts(&expect, in, n_in), "input list", "Ciphertexts.bt");
-        if (!ctl_eq(&expect, &w)) {
-            ret = evote_fail(EVOTE_ERR_SHUFFLE_PROOF, "not the list given as input");
-            VCHECK(ret, "input list", "Ciphertexts.bt");
-        }
-        mix_ctl_free(&expect);
+    if (in != NULL && !ctl_eq_cts(&w, in, n_in)) {
+        ret = evote_fail(EVOTE_ERR_SHUFFLE_PROOF, "not the list given as input");
+        VCHECK(ret, "input list", "Ciphertexts.bt");
     }
     ALLOC_GUARD(h = malloc(n * sizeof(*h)));
     ALLOC_GUARD(u = malloc(n * sizeof(*u)));
@@ -581,15 +594,7 @@ evote_err_t mix_run_party(const evote_mix_params_t *params, const uint8_t pk[EVO
     GUARD(mix_commit_alloc(&c, n));
     GUARD(mix_reply_alloc(&r, n));
     GUARD(mix_random_permutation(phi, n));
-    for (size_t i = 0; i < n; i++) {
-        BIGNUM *x = BN_secure_new();
-        ALLOC_GUARD(x);
-        ret = evote_scalar_random(x);
-        if (ret == EVOTE_OK)
-            ret = evote_scalar_encode(s[i].b, x);
-        BN_clear_free(x);
-        GUARD(ret);
-    }
+    GUARD(mix_random_scalars(s, n));
     st = (mix_stmt){rho, params->ebitlenro, params->vbitlenro, n, h, {{0}, {0}}, w, &wp,
                     threads};
     GUARD(mix_pt_from_compressed(&st.pk, pk));
@@ -652,11 +657,29 @@ out:
     return ret;
 }
 
+static evote_err_t run_common(const evote_mix_params_t *params,
+                              const uint8_t pk[EVOTE_POINT_LEN], const evote_ct_t *in,
+                              size_t n, const char *in_path, unsigned party, const char *dir,
+                              const evote_mix_opts_t *opts);
+
 evote_err_t evote_mix_run(const evote_mix_params_t *params, const uint8_t pk[EVOTE_POINT_LEN],
                           const evote_ct_t *in, size_t n, unsigned party, const char *dir,
                           const evote_mix_opts_t *opts) {
+    return run_common(params, pk, in, n, NULL, party, dir, opts);
+}
+
+evote_err_t evote_mix_run_file(const evote_mix_params_t *params,
+                               const uint8_t pk[EVOTE_POINT_LEN], const char *in_path,
+                               unsigned party, const char *dir, const evote_mix_opts_t *opts) {
+    return run_common(params, pk, NULL, 0, in_path, party, dir, opts);
+}
+
+static evote_err_t run_common(const evote_mix_params_t *params,
+                              const uint8_t pk[EVOTE_POINT_LEN], const evote_ct_t *in,
+                              size_t n, const char *in_path, unsigned party, const char *dir,
+                              const evote_mix_opts_t *opts) {
     evote_err_t ret = EVOTE_OK;
-    mix_ctl w = {0};
+    mix_ctl w = {0}, given = {0};
     uint8_t *d = NULL;
     size_t len = 0;
     unsigned have = 0;
@@ -664,11 +687,30 @@ evote_err_t evote_mix_run(const evote_mix_params_t *params, const uint8_t pk[EVO
 
     ENSURE(params != NULL && pk != NULL && dir != NULL && party >= 1 && party <= 25,
            EVOTE_ERR_ARG, "mix run: bad argument");
+    if (in_path != NULL) {
+        ret = evote_read_file(in_path, MIX_FILE_MAX, &d, &len);
+        if (ret == EVOTE_OK)
+            ret = mix_ctl_parse(d, len, &given);
+        free(d);
+        d = NULL;
+        if (ret != EVOTE_OK) {
+            char det[512];
+            snprintf(det, sizeof(det), "%s", evote_err_detail());
+            ret = evote_fail(ret, "%s: %s", in_path, det);
+            goto out;
+        }
+    }
     if (party == 1) {
-        ENSURE(in != NULL && n >= 1, EVOTE_ERR_ARG, "mix run: party 1 needs the input list");
+        ENSURE((in != NULL && n >= 1) || in_path != NULL, EVOTE_ERR_ARG,
+               "mix run: party 1 needs the input list");
         ENSURE(!file_exists(dir, "proofs/activethreshold"), EVOTE_ERR_EXISTS,
                "%s already holds a mix chain", dir);
-        GUARD(ctl_from_cts(&w, in, n));
+        if (in_path != NULL) {
+            w = given;
+            memset(&given, 0, sizeof(given));
+        } else {
+            GUARD(ctl_from_cts(&w, in, n));
+        }
     } else {
         evote_mix_params_t *dp = NULL;
         char pi[PATH_CAP];
@@ -695,17 +737,17 @@ evote_err_t evote_mix_run(const evote_mix_params_t *params, const uint8_t pk[EVO
         GUARD(read_in(dir, name, MIX_FILE_MAX, &d, &len));
         GUARD(mix_ctl_parse(d, len, &w));
         if (in != NULL) {
-            mix_ctl given = {0};
-            GUARD(ctl_from_cts(&given, in, n));
-            bool same_in = ctl_eq(&given, &w);
-            mix_ctl_free(&given);
-            ENSURE(same_in, EVOTE_ERR_STATE,
+            ENSURE(ctl_eq_cts(&w, in, n), EVOTE_ERR_STATE,
                    "the input list is not the output of party %02u in %s", party - 1, dir);
         }
+        if (in_path != NULL)
+            ENSURE(ctl_eq(&given, &w), EVOTE_ERR_STATE,
+                   "%s is not the output of party %02u in %s", in_path, party - 1, dir);
     }
     GUARD(mix_run_party(params, pk, &w, party, dir, opts, NULL));
 out:
     free(d);
     mix_ctl_free(&w);
+    mix_ctl_free(&given);
     return ret;
 }

@@ -300,15 +300,20 @@ static evote_err_t msm_range(void *arg, size_t start, size_t end, unsigned t) {
         ALLOC_GUARD(pts[i] = EC_POINT_new(g));
         ALLOC_GUARD(sc[i] = BN_new());
     }
-    for (size_t s = start; s < end; s += MSM_CHUNK) {
+    if (j->k == NULL) {
+        /* a plain sum: additions are far cheaper than multiplications by 1 */
+        for (size_t i = start; i < end; i++) {
+            const mix_pt *p = (const mix_pt *)((const uint8_t *)j->pts + i * j->stride);
+            GUARD(mix_pt_to_ec(tmp, p, bn));
+            OSSL_GUARD(EC_POINT_add(g, acc, acc, tmp, bn));
+        }
+    }
+    for (size_t s = start; j->k != NULL && s < end; s += MSM_CHUNK) {
         size_t m = end - s < MSM_CHUNK ? end - s : MSM_CHUNK;
         for (size_t i = 0; i < m; i++) {
             const mix_pt *p = (const mix_pt *)((const uint8_t *)j->pts + (s + i) * j->stride);
             GUARD(mix_pt_to_ec(pts[i], p, bn));
-            if (j->k != NULL)
-                ALLOC_GUARD(BN_bin2bn(j->k[s + i].b, 32, sc[i]));
-            else
-                OSSL_GUARD(BN_one(sc[i]));
+            ALLOC_GUARD(BN_bin2bn(j->k[s + i].b, 32, sc[i]));
         }
         OSSL_GUARD(EC_POINTs_mul(g, tmp, NULL, m, (const EC_POINT **)pts,
                                  (const BIGNUM **)sc, bn));

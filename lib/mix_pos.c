@@ -353,16 +353,30 @@ out:
     return ret;
 }
 
-static evote_err_t random_scalars(mix_sc *out, size_t n) {
+/* Uniform scalars in [1, n−1]: 32 DRBG bytes each, rejected when ≥ n or 0
+ * (probability about 2^-32), drawn in bulk. */
+evote_err_t mix_random_scalars(mix_sc *out, size_t n) {
     evote_err_t ret = EVOTE_OK;
-    BIGNUM *x = NULL;
-    ALLOC_GUARD(x = BN_secure_new());
-    for (size_t i = 0; i < n; i++) {
-        GUARD(evote_scalar_random(x));
-        GUARD(evote_scalar_encode(out[i].b, x));
+    static const uint8_t order[32] = {
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
+        0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
+    static const uint8_t zero[32] = {0};
+    size_t i = 0;
+    while (i < n) {
+        size_t want = n - i;
+        if (RAND_priv_bytes((unsigned char *)&out[i], (int)(want * sizeof(mix_sc))) != 1) {
+            ret = evote_fail_ossl(EVOTE_ERR_RANDOM, "RAND_priv_bytes");
+            goto out;
+        }
+        /* keep the good ones in place, redraw the rest */
+        size_t k = i;
+        for (size_t j = i; j < n; j++)
+            if (memcmp(out[j].b, order, 32) < 0 && memcmp(out[j].b, zero, 32) != 0)
+                out[k++] = out[j];
+        i = k;
     }
 out:
-    BN_clear_free(x);
     return ret;
 }
 
@@ -550,7 +564,7 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc 
         GUARD(ret);
     }
     /* Permutation commitment */
-    GUARD(random_scalars(rr, n));
+    GUARD(mix_random_scalars(rr, n));
     job.r = rr;
     job.u = u;
     job.stage = 1;
@@ -563,9 +577,9 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc 
         ep[j] = e[phi_commit[j]];
 
     /* Bridging commitments: x_i = x_{i−1}·e'_i + b_i, y_i = Π_{k≤i} e'_k */
-    GUARD(random_scalars(b, n));
-    GUARD(random_scalars(beta, n));
-    GUARD(random_scalars(eps, n));
+    GUARD(mix_random_scalars(b, n));
+    GUARD(mix_random_scalars(beta, n));
+    GUARD(mix_random_scalars(eps, n));
     BN_zero(xi);
     BN_one(yi);
     for (size_t i = 0; i < n; i++) {
@@ -597,15 +611,15 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc 
     GUARD(mix_parallel(n, st->threads, prove_range, &job));
 
     /* A' = α·G + Σ ε_i·h_i */
-    GUARD(random_scalars(&alpha, 1));
+    GUARD(mix_random_scalars(&alpha, 1));
     GUARD(mix_msm(P, st->h, 0, eps, n, st->threads));
     ALLOC_GUARD(BN_bin2bn(alpha.b, 32, t));
     OSSL_GUARD(EC_POINT_mul(g, T, t, NULL, NULL, bn));
     OSSL_GUARD(EC_POINT_add(g, P, P, T, bn));
     GUARD(mix_ec_to_pt(&c->Ap, P, bn));
     /* C' = γ·G, D' = δ·G */
-    GUARD(random_scalars(&gamma, 1));
-    GUARD(random_scalars(&delta, 1));
+    GUARD(mix_random_scalars(&gamma, 1));
+    GUARD(mix_random_scalars(&delta, 1));
     ALLOC_GUARD(BN_bin2bn(gamma.b, 32, t));
     OSSL_GUARD(EC_POINT_mul(g, P, t, NULL, NULL, bn));
     GUARD(mix_ec_to_pt(&c->Cp, P, bn));
@@ -613,7 +627,7 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc 
     OSSL_GUARD(EC_POINT_mul(g, P, t, NULL, NULL, bn));
     GUARD(mix_ec_to_pt(&c->Dp, P, bn));
     /* F' = (−φ·G, −φ·Y) + Σ ε_j·w'_j */
-    GUARD(random_scalars(&phiF, 1));
+    GUARD(mix_random_scalars(&phiF, 1));
     ALLOC_GUARD(BN_bin2bn(phiF.b, 32, t));
     OSSL_GUARD(BN_mod_sub(t, q, t, q, bn));
     GUARD(mix_msm(P, st->wp->a, 0, eps, n, st->threads));

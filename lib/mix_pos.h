@@ -39,6 +39,9 @@ void mix_commit_free(mix_commit *c);
 evote_err_t mix_reply_alloc(mix_reply *r, size_t n);
 void mix_reply_free(mix_reply *r);
 
+/* Uniform secret scalars in [1, n−1] from the DRBG. */
+evote_err_t mix_random_scalars(mix_sc *out, size_t n);
+
 /* Uniformly random permutation of [0, n) from the DRBG (Fisher–Yates). */
 evote_err_t mix_random_permutation(uint32_t *perm, size_t n);
 

@@ -89,6 +89,13 @@ evote_mix_run(const evote_mix_params_t *params, const uint8_t pk[EVOTE_POINT_LEN
               const evote_ct_t *in, size_t n, unsigned party, const char *dir,
               const evote_mix_opts_t *opts);
 
+/* The same, reading the input list from a byte-tree file (no point
+ * decompression: the fast path for large lists). */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_mix_run_file(const evote_mix_params_t *params, const uint8_t pk[EVOTE_POINT_LEN],
+                   const char *in_path, unsigned party, const char *dir,
+                   const evote_mix_opts_t *opts);
+
 /* What a verification found (filled on success and on failure). */
 typedef struct {
     unsigned parties;  /* parties verified (active threshold) */
