@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "mix_fp.h"
 #include "mix_internal.h"
 
 #define VMN_VERSION "3.1.0"
@@ -490,51 +491,27 @@ static evote_err_t gen_range(void *arg, size_t start, size_t end, unsigned t) {
     struct gen_job *j = arg;
     evote_err_t ret = EVOTE_OK;
     BN_CTX *bn = j->bn[t];
-    const EC_GROUP *g = evote_ec_group();
-    BIGNUM *x, *fx, *y, *e, *b, *t1, *p;
-    BN_MONT_CTX *mont = NULL;
+    BIGNUM *x, *p;
 
     BN_CTX_start(bn);
     x = BN_CTX_get(bn);
-    fx = BN_CTX_get(bn);
-    y = BN_CTX_get(bn);
-    e = BN_CTX_get(bn);
-    b = BN_CTX_get(bn);
-    t1 = BN_CTX_get(bn);
     p = BN_CTX_get(bn);
     ALLOC_GUARD(p);
-    OSSL_GUARD(EC_GROUP_get_curve(g, p, NULL, b, bn));
-    ALLOC_GUARD(mont = BN_MONT_CTX_new());
-    OSSL_GUARD(BN_MONT_CTX_set(mont, p, bn));
-    /* (p + 1) / 4: p ≡ 3 (mod 4) */
-    ALLOC_GUARD(BN_copy(e, p));
-    OSSL_GUARD(BN_add_word(e, 1));
-    OSSL_GUARD(BN_rshift(e, e, 2));
+    OSSL_GUARD(EC_GROUP_get_curve(evote_ec_group(), p, NULL, NULL, bn));
     for (size_t i = start; i < end; i++) {
+        fe fx, fy;
         j->ok[i] = 0;
         ALLOC_GUARD(BN_bin2bn(j->cand + i * j->clen, (int)j->clen, x));
         OSSL_GUARD(BN_nnmod(x, x, p, bn));
-        /* f(x) = x^3 - 3x + b */
-        OSSL_GUARD(BN_mod_sqr(fx, x, p, bn));
-        OSSL_GUARD(BN_mod_sub(fx, fx, BN_value_one(), p, bn));
-        OSSL_GUARD(BN_mod_sub(fx, fx, BN_value_one(), p, bn));
-        OSSL_GUARD(BN_mod_sub(fx, fx, BN_value_one(), p, bn));
-        OSSL_GUARD(BN_mod_mul(fx, fx, x, p, bn));
-        OSSL_GUARD(BN_mod_add(fx, fx, b, p, bn));
-        int k = BN_kronecker(fx, p, bn);
-        ENSURE(k >= -1, EVOTE_ERR_CRYPTO, "BN_kronecker");
-        if (k != 1)
+        ENSURE(BN_bn2binpad(x, j->pt[i].x, 32) == 32, EVOTE_ERR_INTERNAL, "generator x");
+        /* one exponentiation decides squareness and gives the root */
+        fe_from_bytes(&fx, j->pt[i].x);
+        if (!fe_curve_y(&fy, &fx))
             continue;
-        OSSL_GUARD(BN_mod_exp_mont(y, fx, e, p, bn, mont));
-        OSSL_GUARD(BN_sub(t1, p, y));
-        if (BN_cmp(t1, y) < 0)
-            ALLOC_GUARD(BN_copy(y, t1));
-        ENSURE(BN_bn2binpad(x, j->pt[i].x, 32) == 32 && BN_bn2binpad(y, j->pt[i].y, 32) == 32,
-               EVOTE_ERR_INTERNAL, "generator coordinates");
+        fe_to_bytes(j->pt[i].y, &fy);
         j->ok[i] = 1;
     }
 out:
-    BN_MONT_CTX_free(mont);
     BN_CTX_end(bn);
     return ret;
 }
