@@ -12,4 +12,6 @@ int cmd_demo(int argc, char **argv);
 int cmd_ballot_sign(int argc, char **argv);
 int cmd_roll_import(int argc, char **argv);
 int cmd_receive(int argc, char **argv);
+int cmd_mix(int argc, char **argv);
+int cmd_mix_verify(int argc, char **argv);
 #endif

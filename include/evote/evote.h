@@ -18,5 +18,6 @@
 #include "store.h"
 #include "roll.h"
 #include "receiver.h"
+#include "mix.h"
 
 #endif /* EVOTE_EVOTE_H */
