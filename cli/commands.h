@@ -1,4 +1,5 @@
 /* Entry points of the subcommands listed in commands.def. */
 #ifndef EVOTE_CLI_COMMANDS_H
 #define EVOTE_CLI_COMMANDS_H
+int cmd_ballot_sign(int argc, char **argv);
 #endif

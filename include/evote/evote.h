@@ -11,6 +11,10 @@
 #include "ballot.h"
 #include "bytetree.h"
 #include "hsm.h"
+#include "signer.h"
+#include "cms.h"
 #include "merkle.h"
+#include "statement.h"
+#include "box.h"
 
 #endif /* EVOTE_EVOTE_H */
