@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "evote/common.h"
+#include "evote/manifest.h"
 #include "evote/merkle.h"
 
 /* "time_utc" of a statement (RFC 3339, "YYYY-MM-DDTHH:MM:SSZ") as Unix seconds. */
@@ -27,6 +28,9 @@ evote_err_t box_parse_time_utc(const char *s, int64_t *t);
  */
 evote_err_t box_list_signatures(const char *dir, const char *name, char **names, size_t cap,
                                 size_t *n);
+
+/* The manifest's id syntax (also safe as a file name component). */
+bool box_id_valid(const char *s);
 
 /* Serialise JSON the way every libevote statement is written: 2-space
  * indent, keys in insertion order, UTF-8 as is, trailing newline. */

@@ -180,6 +180,20 @@ json_t *box_json_hash_array(const uint8_t (*h)[32], size_t n) {
     return a;
 }
 
+bool box_id_valid(const char *s) {
+    /* The manifest's id syntax: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. */
+    size_t n = strlen(s);
+    if (n == 0 || n > EVOTE_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+            return false;
+    }
+    return true;
+}
+
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -206,7 +220,7 @@ evote_err_t box_list_signatures(const char *dir, const char *name, char **names,
             continue;
         memcpy(id, f + nl + 1, il);
         id[il] = '\0';
-        if (!evote_manifest_id_valid(id))
+        if (!box_id_valid(id))
             continue;
         ENSURE(k < cap, EVOTE_ERR_POLICY, "%s: more than %zu signatures on %s", dir, cap, name);
         ALLOC_GUARD(names[k] = strdup(f));

@@ -4,6 +4,7 @@
  * See include/evote/statement.h and docs/PROTOCOL.md §12.3.
  */
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,7 +245,7 @@ evote_err_t evote_statement_verify(const evote_officials_t *o, const char *step,
             ENSURE(strcmp(got[j].official, got[i].official) != 0, EVOTE_ERR_POLICY,
                    "official %s signed twice", got[i].official);
     }
-    ENSURE(need != UINT32_MAX && nsigs >= need, EVOTE_ERR_POLICY,
+    ENSURE(need != UINT_MAX && nsigs >= need, EVOTE_ERR_POLICY,
            "step \"%s\" needs %u officials' signatures, %zu given", step, need, nsigs);
     if (approvals != NULL)
         memcpy(approvals, got, nsigs * sizeof(*got));
@@ -321,9 +322,10 @@ evote_err_t evote_statement_verify_files(const evote_officials_t *o, const char 
     /* The file name must say who signed: a signature copied under another
      * official's name is refused. */
     for (size_t i = 0; i < n; i++) {
-        char want[4096];
-        snprintf(want, sizeof(want), "%s.%s.p7s", name, approvals[i].official);
-        ENSURE(strcmp(want, names[i]) == 0, EVOTE_ERR_POLICY,
+        size_t nl = strlen(name), ol = strlen(approvals[i].official);
+        bool named = strlen(names[i]) == nl + ol + 5 &&
+                     strncmp(names[i] + nl + 1, approvals[i].official, ol) == 0;
+        ENSURE(named, EVOTE_ERR_POLICY,
                "%s: signed by official %s, file name says otherwise", names[i],
                approvals[i].official);
     }
