@@ -50,4 +50,22 @@ evote_err_t box_json_hashes(const json_t *o, const char *key, const char *what,
 json_t *box_json_hex(const uint8_t *p, size_t len);
 json_t *box_json_hash_array(const uint8_t (*h)[32], size_t n);
 
+/* ---- shared between box.c and bundle.c ---- */
+#include "evote/store.h"
+
+evote_err_t box_check_header(const json_t *j, const char *format, const char *what,
+                             const evote_manifest_t *m, const uint8_t *pk_or_null);
+evote_err_t box_programs_from_json(const json_t *stmt, const char *key, const char *what,
+                                   uint8_t prog[32], uint8_t lib[32]);
+evote_err_t box_read_statement(const char *dir, const char *name, json_t **j, uint8_t **bytes,
+                               size_t *len);
+evote_err_t box_check_opening(const json_t *j, const evote_manifest_t *m,
+                              const uint8_t pk[EVOTE_POINT_LEN], const char *what);
+evote_err_t box_check_sth(const json_t *j, const evote_manifest_t *m, const char *contest,
+                          const char *what, uint64_t *size, uint8_t root[32]);
+evote_err_t box_list_sths(const char *dir, const char *contest, char ***names,
+                          uint64_t **sizes, size_t *n);
+evote_err_t box_rebuild(evote_store_t *store, const char *contest, evote_merkle_tree_t **out,
+                        evote_box_state_t *state, evote_store_ballot_cb cb, void *cb_ctx);
+
 #endif

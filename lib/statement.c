@@ -61,6 +61,10 @@ void evote_officials_free(evote_officials_t *o) {
     free(o);
 }
 
+const evote_manifest_t *evote_officials_manifest(const evote_officials_t *o) {
+    return o == NULL ? NULL : o->m;
+}
+
 static bool all_zero(const uint8_t *p, size_t n) {
     uint8_t acc = 0;
     for (size_t i = 0; i < n; i++)

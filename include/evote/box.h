@@ -107,14 +107,15 @@ EVOTE_API EVOTE_WARN_UNUSED evote_err_t evote_box_close(evote_box_t *b,
                                                         bool *programs_match);
 
 /*
- * Write the export bundle's content into the new directory out_dir (must
- * not exist; built as a temporary sibling and renamed) except the index
- * signatures: the caller then signs out_dir/index.json with the officials'
- * tokens (evote_statement_sign_file) before handing the media over.
- * Requires closing.json to be signed as the "close" policy demands.
+ * Export the closed box to the new directory out_dir (must not exist): the
+ * bundle is built in a temporary sibling, its index.json signed by each of
+ * the nsigners officials' signers and checked against the manifest's
+ * "export" policy, and only then renamed into place. Requires the opening
+ * and closing statements to be signed as their policies demand.
  */
-EVOTE_API EVOTE_WARN_UNUSED evote_err_t evote_box_export(evote_box_t *b,
-                                                         const char *out_dir);
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_box_export(evote_box_t *b, const char *out_dir, evote_signer_t *const *signers,
+                 size_t nsigners);
 
 /*
  * Verify a bundle and, only if every check passes, copy it to out_dir (new

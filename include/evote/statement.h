@@ -44,6 +44,8 @@ EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_officials_new(evote_officials_t **out, const evote_manifest_t *m,
                     const char *ca_pem_path);
 EVOTE_API void evote_officials_free(evote_officials_t *o);
+/* The manifest the officials were built from (borrowed). */
+EVOTE_API const evote_manifest_t *evote_officials_manifest(const evote_officials_t *o);
 
 /* One verified approval. */
 typedef struct {
