@@ -2,4 +2,5 @@
 #ifndef EVOTE_CLI_COMMANDS_H
 #define EVOTE_CLI_COMMANDS_H
 int cmd_ballot_sign(int argc, char **argv);
+int cmd_roll_import(int argc, char **argv);
 #endif

@@ -13,6 +13,8 @@
 #include "hsm.h"
 #include "signer.h"
 #include "cms.h"
+#include "store.h"
+#include "roll.h"
 #include "merkle.h"
 #include "statement.h"
 #include "box.h"
