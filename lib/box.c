@@ -932,3 +932,22 @@ out:
     json_decref(sth);
     return ret;
 }
+
+/* Read-only view for bundle.c. */
+struct box_view {
+    evote_store_t *store;
+    const char *dir, *manifest_path, *pubkey_path;
+    const evote_manifest_t *m;
+    const evote_officials_t *o;
+    const uint8_t *pk;
+};
+void box_view(const evote_box_t *b, struct box_view *v);
+void box_view(const evote_box_t *b, struct box_view *v) {
+    v->store = b->store;
+    v->dir = b->dir;
+    v->manifest_path = b->manifest_path;
+    v->pubkey_path = b->pubkey_path;
+    v->m = b->m;
+    v->o = b->o;
+    v->pk = b->pk;
+}
