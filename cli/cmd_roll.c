@@ -17,7 +17,6 @@ static void usage(FILE *f) {
 /* The manifest's contest ids (borrowed from *m). */
 static evote_err_t manifest_contests(const char *path, evote_manifest_t **m,
                                      const char ***ids, size_t *n) {
-#ifdef EVOTE_HAVE_MANIFEST
     evote_err_t err = evote_manifest_load(m, path);
     if (err != EVOTE_OK)
         return err;
@@ -28,14 +27,6 @@ static evote_err_t manifest_contests(const char *path, evote_manifest_t **m,
     for (size_t i = 0; i < *n; i++)
         (*ids)[i] = evote_manifest_contest_id(*m, i);
     return EVOTE_OK;
-#else
-    (void)path;
-    (void)m;
-    (void)ids;
-    (void)n;
-    fprintf(stderr, "evote: --manifest needs the manifest module\n");
-    return EVOTE_ERR_ARG;
-#endif
 }
 
 int cmd_roll_import(int argc, char **argv) {
@@ -87,8 +78,6 @@ out:
     evote_store_free(s);
     evote_roll_free(r);
     free(ids);
-#ifdef EVOTE_HAVE_MANIFEST
     evote_manifest_free(m);
-#endif
     return rc;
 }
