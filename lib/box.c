@@ -303,13 +303,14 @@ evote_err_t evote_box_prepare_open(evote_box_t *b) {
         const char *c = evote_manifest_contest_id(b->m, i);
         evote_box_info_clear(&info);
         GUARD(evote_store_box_get(b->store, c, &info));
-        ENSURE(info.state != EVOTE_BOX_CLOSED, EVOTE_ERR_BOX_CLOSED,
-               "box %s is closed for good", c);
-        ENSURE(info.state != EVOTE_BOX_OPEN, EVOTE_ERR_STATE, "box %s is already open", c);
-        /* The zero-vote check. */
+        /* The zero-vote check comes first: a box holding ballots is
+         * reported as such whatever state it claims. */
         ENSURE(info.count == 0, EVOTE_ERR_BOX_NOT_EMPTY,
                "box %s holds %llu ballots: refusing to open", c,
                (unsigned long long)info.count);
+        ENSURE(info.state != EVOTE_BOX_CLOSED, EVOTE_ERR_BOX_CLOSED,
+               "box %s is closed for good", c);
+        ENSURE(info.state != EVOTE_BOX_OPEN, EVOTE_ERR_STATE, "box %s is already open", c);
         json_t *e = json_object();
         ALLOC_GUARD(e);
         ENSURE(json_array_append_new(boxes, e) == 0 &&
@@ -416,13 +417,13 @@ evote_err_t evote_box_commit_open(evote_box_t *b) {
             const char *c = evote_manifest_contest_id(b->m, i);
             evote_box_info_clear(&info);
             GUARD(evote_store_box_get(b->store, c, &info));
-            ENSURE(info.state != EVOTE_BOX_CLOSED, EVOTE_ERR_BOX_CLOSED,
-                   "box %s is closed for good", c);
-            if (info.state == EVOTE_BOX_OPEN)
-                continue; /* resumed after an interruption */
             ENSURE(info.count == 0, EVOTE_ERR_BOX_NOT_EMPTY,
                    "box %s holds %llu ballots: refusing to open", c,
                    (unsigned long long)info.count);
+            ENSURE(info.state != EVOTE_BOX_CLOSED, EVOTE_ERR_BOX_CLOSED,
+                   "box %s is closed for good", c);
+            ENSURE(info.state != EVOTE_BOX_OPEN, EVOTE_ERR_STATE,
+                   "box %s is already open", c);
             if (pass == 1) {
                 /* Reception refuses any ballot for a box that is not open,
                  * so the count checked above cannot change before this. */
