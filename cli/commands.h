@@ -14,4 +14,12 @@ int cmd_roll_import(int argc, char **argv);
 int cmd_receive(int argc, char **argv);
 int cmd_mix(int argc, char **argv);
 int cmd_mix_verify(int argc, char **argv);
+int cmd_box_open(int argc, char **argv);
+int cmd_box_sign(int argc, char **argv);
+int cmd_box_zero_check(int argc, char **argv);
+int cmd_box_sth(int argc, char **argv);
+int cmd_box_receipt(int argc, char **argv);
+int cmd_box_close(int argc, char **argv);
+int cmd_box_export(int argc, char **argv);
+int cmd_box_import(int argc, char **argv);
 #endif

@@ -19,5 +19,8 @@
 #include "roll.h"
 #include "receiver.h"
 #include "mix.h"
+#include "merkle.h"
+#include "statement.h"
+#include "box.h"
 
 #endif /* EVOTE_EVOTE_H */
