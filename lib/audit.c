@@ -151,7 +151,7 @@ static bool parse_utc(const char *s, int64_t *t) {
     return strcmp(back, s) == 0;
 }
 
-bool evote_audit_option_is_secret(const char *arg) {
+bool evote_audit_arg_is_secret(const char *arg) {
     if (arg == NULL || arg[0] != '-')
         return false;
     static const char *const words[] = {"pin", "secret", "password", "passphrase",
@@ -199,7 +199,7 @@ static json_t *args_json(const evote_audit_event_t *ev) {
         if (redact_next && a[0] != '-') {
             rc = json_array_append_new(arr, json_string(REDACTED));
             redact_next = false;
-        } else if (evote_audit_option_is_secret(a)) {
+        } else if (evote_audit_arg_is_secret(a)) {
             const char *eq = strchr(a, '=');
             if (eq != NULL) {
                 char buf[160];

@@ -15,7 +15,5 @@ evote_err_t evote_cms_sign_detached(EVP_PKEY *key, X509 *cert, const uint8_t *da
 evote_err_t evote_audit_signer_sign(evote_audit_signer_t *s, const uint8_t *data,
                                     size_t len, uint8_t **cms, size_t *cms_len);
 
-/* Redaction used for arguments and messages (exposed for tests). */
-bool evote_audit_option_is_secret(const char *arg);
 
 #endif

@@ -403,9 +403,9 @@ START_TEST(test_pin_never_logged) {
     free(data);
     char why[512];
     ck_assert_int_eq(verify_log(logpath, ca_path(), why, sizeof(why)), EVOTE_OK);
-    ck_assert(evote_audit_option_is_secret("--Operator-PIN-file"));
-    ck_assert(!evote_audit_option_is_secret("--manifest"));
-    ck_assert(!evote_audit_option_is_secret("pin"));
+    ck_assert(evote_audit_arg_is_secret("--Operator-PIN-file"));
+    ck_assert(!evote_audit_arg_is_secret("--manifest"));
+    ck_assert(!evote_audit_arg_is_secret("pin"));
 }
 END_TEST
 

@@ -123,6 +123,13 @@ EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_audit_entry_hash(const uint8_t *body, size_t body_len, const uint8_t *cms,
                        size_t cms_len, uint8_t out[EVOTE_HASH_LEN]);
 
+/*
+ * True if arg is an option whose value is secret ("--pin", "--so-pin=…",
+ * "--operator-pin-file", anything naming pin, secret, password or
+ * passphrase, case-insensitive). Its value is redacted and never hashed.
+ */
+EVOTE_API bool evote_audit_arg_is_secret(const char *arg);
+
 /* ---- reading and verifying ---------------------------------------------- */
 
 typedef struct evote_audit_log evote_audit_log_t;

@@ -12,5 +12,6 @@
 #include "bytetree.h"
 #include "hsm.h"
 #include "audit.h"
+#include "verify.h"
 
 #endif /* EVOTE_EVOTE_H */
