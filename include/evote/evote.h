@@ -11,6 +11,8 @@
 #include "ballot.h"
 #include "bytetree.h"
 #include "hsm.h"
+#include "signer.h"
+#include "cms.h"
 #include "audit.h"
 #include "verify.h"
 
