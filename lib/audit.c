@@ -956,6 +956,6 @@ out:
     free(body);
     free(sig);
     free(content);
-    OPENSSL_free(cms);
+    free(cms);
     return ret;
 }

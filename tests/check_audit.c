@@ -348,7 +348,7 @@ START_TEST(test_resigned_by_other_operator) {
     /* The body still names op1's certificate, so the op2 signature fails. */
     ck_assert_int_eq(verify_log(logpath, NULL, why, sizeof(why)), EVOTE_ERR_SIGNATURE);
     ck_assert_msg(strncmp(why, "seq 2: signature", 16) == 0, "%s", why);
-    OPENSSL_free(cms);
+    free(cms);
     free(b64);
     free(b2);
     free_lines(&l);

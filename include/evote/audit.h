@@ -32,22 +32,22 @@ typedef struct evote_audit_signer evote_audit_signer_t;
 
 /*
  * Produce a detached CMS SignedData (DER) over data with the operator's
- * key; *cms is allocated with OPENSSL_malloc and freed by the caller with
- * OPENSSL_free. Used to plug in any signer (e.g. evote/signer.h).
+ * key; *cms is allocated with malloc and released by the caller with
+ * free(). Used to plug in a signer other than a PKCS#11 token.
  */
 typedef evote_err_t (*evote_audit_sign_fn)(void *ctx, const uint8_t *data,
                                            size_t len, uint8_t **cms,
                                            size_t *cms_len);
 
 /*
- * Open the operator's token (PKCS#11 through libp11): find the token
- * labelled token_label, log in with pin (copied, used, wiped), and select
- * the private key labelled key_label (NULL: the only private key on the
- * token) and the certificate with the same CKA_ID. The certificate is read
- * from the token; it is what every entry names as the operator.
- * Errors: EVOTE_ERR_MODULE_LOAD, EVOTE_ERR_TOKEN_NOT_FOUND,
- * EVOTE_ERR_PIN_INCORRECT, EVOTE_ERR_KEY_NOT_FOUND (no key, no matching
- * certificate, or several keys and no label), EVOTE_ERR_PKCS11.
+ * Open the operator's token through evote_signer_open() (evote/signer.h):
+ * find the token labelled token_label, log in with pin (copied, used,
+ * wiped), select the private key labelled key_label (NULL: "operator") and
+ * the certificate stored next to it on the token. That certificate is what
+ * every entry names as the operator. Errors: those of evote_signer_open
+ * (EVOTE_ERR_MODULE_LOAD, EVOTE_ERR_TOKEN_NOT_FOUND, EVOTE_ERR_PIN_INCORRECT,
+ * EVOTE_ERR_PIN_LOCKED, EVOTE_ERR_KEY_NOT_FOUND, EVOTE_ERR_NOT_FOUND for a
+ * missing certificate, EVOTE_ERR_KEY_MISMATCH, EVOTE_ERR_PKCS11).
  */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_audit_signer_open_token(evote_audit_signer_t **out, const char *module_path,
