@@ -11,6 +11,7 @@
 #include "ballot.h"
 #include "bytetree.h"
 #include "hsm.h"
+#include "tally.h"
 #include "signer.h"
 #include "cms.h"
 #include "audit.h"
