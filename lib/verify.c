@@ -18,9 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "evote/audit.h"
+#include "evote/manifest.h"
+#include "evote/tally.h"
 #include "evote/verify.h"
 #include "internal.h"
 
@@ -46,6 +48,7 @@ typedef struct {
     /* what earlier checks learnt */
     bool have_manifest;
     uint8_t manifest_hash[EVOTE_HASH_LEN];
+    evote_manifest_t *manifest; /* parsed and valid, else NULL */
     evote_audit_log_t *audit; /* loaded by the audit check, NULL if absent */
     bool audit_ok;
 } ctx_t;
@@ -92,11 +95,10 @@ static void check_manifest(ctx_t *x) {
     char p[4096];
     uint8_t *data = NULL;
     size_t len = 0;
-    json_t *j = NULL;
     if (c == NULL)
         return;
     path_in(x, "manifest.json", p, sizeof(p));
-    evote_err_t rv = evote_read_file(p, 1u << 20, &data, &len);
+    evote_err_t rv = evote_read_file(p, EVOTE_MANIFEST_MAX, &data, &len);
     if (rv != EVOTE_OK) {
         set(c, EVOTE_CHECK_FAIL, rv, "manifest.json: %s", evote_err_detail());
         goto out;
@@ -108,15 +110,9 @@ static void check_manifest(ctx_t *x) {
     x->have_manifest = true;
     char hex[2 * EVOTE_HASH_LEN + 1];
     evote_hex(hex, x->manifest_hash, EVOTE_HASH_LEN);
-    /* TODO(ballot): full validation with evote_manifest_parse() once the
-     * manifest module is in the tree; until then: JSON and format only. */
-    json_error_t jerr;
-    j = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
-    const char *fmt = json_string_value(json_object_get(j, "format"));
-    if (j == NULL || fmt == NULL || strcmp(fmt, "libevote-manifest/1") != 0) {
-        set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_MANIFEST,
-            "manifest.json is not a libevote-manifest/1 JSON document%s%s",
-            j == NULL ? ": " : "", j == NULL ? jerr.text : "");
+    rv = evote_manifest_parse(&x->manifest, data, len);
+    if (rv != EVOTE_OK) {
+        set(c, EVOTE_CHECK_FAIL, rv, "manifest.json: %s", evote_err_detail());
         goto out;
     }
     /* The digest published next to it, if any. */
@@ -135,12 +131,10 @@ static void check_manifest(ctx_t *x) {
     }
     evote_err_clear();
     set(c, EVOTE_CHECK_PASS, EVOTE_OK,
-        "SHA-256 %s (election %s); every artefact is checked against it", hex,
-        json_string_value(json_object_get(j, "election_id"))
-            ? json_string_value(json_object_get(j, "election_id"))
-            : "?");
+        "valid manifest of election %s, SHA-256 %s; every artefact is checked "
+        "against it",
+        evote_manifest_election_id(x->manifest), hex);
 out:
-    json_decref(j);
     free(data);
 }
 
@@ -179,6 +173,94 @@ static void check_pending(ctx_t *x, const char *id, const char *title,
     set(c, EVOTE_CHECK_UNCHECKED, EVOTE_ERR_STATE,
         "%s present, but this build has no verifier for it (%s module)", found,
         module);
+}
+
+/* ---- tally -------------------------------------------------------------- */
+
+/* Recount contest ci from decrypt/<id>.plaintexts and compare with
+ * tally/<id>.json byte for byte (the JSON is deterministic). */
+static evote_err_t recount_one(ctx_t *x, size_t ci, char *why, size_t cap) {
+    evote_err_t ret = EVOTE_OK;
+    const char *cid = evote_manifest_contest_id(x->manifest, ci);
+    char pp[4096], tp[4096];
+    evote_plaintexts_t *pl = NULL;
+    evote_tally_t *t = NULL;
+    char *mine = NULL;
+    uint8_t *pub = NULL;
+    size_t plen = 0;
+
+    snprintf(pp, sizeof(pp), "%s/decrypt/%s.plaintexts", x->dir, cid);
+    snprintf(tp, sizeof(tp), "%s/tally/%s.json", x->dir, cid);
+    ret = evote_plaintexts_read(&pl, pp);
+    if (ret != EVOTE_OK) {
+        snprintf(why, cap, "decrypt/%s.plaintexts: %s", cid, evote_err_detail());
+        goto out;
+    }
+    if (CRYPTO_memcmp(evote_plaintexts_manifest_hash(pl), x->manifest_hash,
+                      EVOTE_HASH_LEN) != 0) {
+        ret = EVOTE_ERR_MANIFEST_MISMATCH;
+        snprintf(why, cap, "decrypt/%s.plaintexts names another election", cid);
+        goto out;
+    }
+    if (strcmp(evote_plaintexts_contest_id(pl), cid) != 0) {
+        ret = EVOTE_ERR_CONTEST_UNKNOWN;
+        snprintf(why, cap, "decrypt/%s.plaintexts holds contest %s", cid,
+                 evote_plaintexts_contest_id(pl));
+        goto out;
+    }
+    ret = evote_tally_compute(&t, x->manifest, pl);
+    if (ret == EVOTE_OK)
+        ret = evote_tally_json(t, &mine);
+    if (ret != EVOTE_OK) {
+        snprintf(why, cap, "recount of %s: %s", cid, evote_err_detail());
+        goto out;
+    }
+    ret = evote_read_file(tp, 64u << 20, &pub, &plen);
+    if (ret != EVOTE_OK) {
+        snprintf(why, cap, "tally/%s.json: %s", cid, evote_err_detail());
+        goto out;
+    }
+    size_t ml = strlen(mine);
+    if (!(plen == ml + 1 && pub[ml] == '\n' && memcmp(pub, mine, ml) == 0)) {
+        ret = EVOTE_ERR_DIGEST_MISMATCH;
+        snprintf(why, cap, "tally/%s.json differs from the recount of "
+                           "decrypt/%s.plaintexts",
+                 cid, cid);
+        goto out;
+    }
+out:
+    free(pub);
+    free(mine);
+    evote_tally_free(t);
+    evote_plaintexts_free(pl);
+    return ret;
+}
+
+static void check_tally(ctx_t *x) {
+    check_t *c = add(x, "tally", "Tally recounted from the plaintexts");
+    if (c == NULL)
+        return;
+    if (!exists(x, "tally") && !exists(x, "decrypt")) {
+        set(c, EVOTE_CHECK_ABSENT, EVOTE_OK, "not present (tally/, decrypt/)");
+        return;
+    }
+    if (x->manifest == NULL) {
+        set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_MANIFEST,
+            "no valid manifest to count against");
+        return;
+    }
+    size_t n = evote_manifest_contest_count(x->manifest);
+    for (size_t ci = 0; ci < n; ci++) {
+        char why[600];
+        evote_err_t rv = recount_one(x, ci, why, sizeof(why));
+        if (rv != EVOTE_OK) {
+            set(c, EVOTE_CHECK_FAIL, rv, "%s", why);
+            evote_err_clear();
+            return;
+        }
+    }
+    set(c, EVOTE_CHECK_PASS, EVOTE_OK,
+        "%zu contest(s): every result equals the recount of its plaintexts", n);
 }
 
 /* ---- audit trail -------------------------------------------------------- */
@@ -353,19 +435,18 @@ evote_err_t evote_record_verify(evote_record_report_t **out, const char *dir,
     check_pending(&x, "bundle", "Export bundle integrity", "box", bundle);
     static const char *const mix[] = {"mix", NULL};
     check_pending(&x, "mix", "Every proof of shuffle in the mix chain", "mix", mix);
-    static const char *const decrypt[] = {"decrypt", NULL};
+    static const char *const decrypt[] = {"decrypt/confirmations", NULL};
     check_pending(&x, "decryption",
                   "Decryption outputs against the observer confirmations",
                   "ceremony", decrypt);
-    static const char *const tally[] = {"tally", NULL};
-    check_pending(&x, "tally", "Tally recounted from the plaintexts", "ballot",
-                  tally);
+    check_tally(&x);
     check_audit(&x);
     check_coverage(&x);
     ENSURE(x.r->n == 12, EVOTE_ERR_NOMEM, "verify: out of memory");
     *out = x.r;
     x.r = NULL;
 out:
+    evote_manifest_free(x.manifest);
     evote_audit_log_free(x.audit);
     evote_record_report_free(x.r);
     return ret;
