@@ -22,4 +22,7 @@ int cmd_box_receipt(int argc, char **argv);
 int cmd_box_close(int argc, char **argv);
 int cmd_box_export(int argc, char **argv);
 int cmd_box_import(int argc, char **argv);
+int cmd_audit_verify(int argc, char **argv);
+int cmd_audit_show(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 #endif

@@ -22,5 +22,7 @@
 #include "merkle.h"
 #include "statement.h"
 #include "box.h"
+#include "audit.h"
+#include "verify.h"
 
 #endif /* EVOTE_EVOTE_H */
