@@ -11,5 +11,6 @@
 #include "ballot.h"
 #include "bytetree.h"
 #include "hsm.h"
+#include "trustee.h"
 
 #endif /* EVOTE_EVOTE_H */
