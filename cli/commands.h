@@ -1,4 +1,9 @@
 /* Entry points of the subcommands listed in commands.def. */
 #ifndef EVOTE_CLI_COMMANDS_H
 #define EVOTE_CLI_COMMANDS_H
+int cmd_trustee_keygen(int argc, char **argv);
+int cmd_trustee_combine(int argc, char **argv);
+int cmd_decrypt_partial(int argc, char **argv);
+int cmd_decrypt_combine(int argc, char **argv);
+int cmd_result(int argc, char **argv);
 #endif

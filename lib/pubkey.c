@@ -66,12 +66,19 @@ evote_err_t evote_pubkey_read_pem(const char *path, uint8_t pk[EVOTE_POINT_LEN])
                                           sizeof(group), NULL) == 1 &&
                strcmp(group, "prime256v1") == 0,
            EVOTE_ERR_FORMAT, "%s: key is not on P-256 (%s)", path, group);
-    OSSL_GUARD(EVP_PKEY_set_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
-                                              "compressed"));
-    ENSURE(EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pk,
-                                           EVOTE_POINT_LEN, &got) == 1 &&
-               got == EVOTE_POINT_LEN,
-           EVOTE_ERR_FORMAT, "%s: cannot encode the public point", path);
+    /* Providers may ignore a requested conversion format on a key read from
+     * PEM: take whatever encoding comes out and compress it ourselves. */
+    {
+        uint8_t enc[65];
+        EC_POINT *pt = EC_POINT_new(evote_ec_group());
+        ENSURE(pt != NULL, EVOTE_ERR_NOMEM, "pubkey read");
+        int ok = EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                                 enc, sizeof(enc), &got) == 1 &&
+                 EC_POINT_oct2point(evote_ec_group(), pt, enc, got, NULL) == 1 &&
+                 evote_ec_encode(pk, pt, NULL) == EVOTE_OK;
+        EC_POINT_free(pt);
+        ENSURE(ok, EVOTE_ERR_FORMAT, "%s: cannot encode the public point", path);
+    }
     ret = evote_point_check(pk);
 out:
     if (ret != EVOTE_OK && pk != NULL)

@@ -12,5 +12,6 @@
 #include "bytetree.h"
 #include "hsm.h"
 #include "trustee.h"
+#include "result.h"
 
 #endif /* EVOTE_EVOTE_H */
