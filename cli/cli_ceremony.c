@@ -72,3 +72,12 @@ int cli_check_mix_output(const evote_manifest_t *m, const char *contest,
     (void)m; (void)contest; (void)list_path;
     return 0;
 }
+
+void cli_hex(char *out, const uint8_t *in, size_t len) {
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = d[in[i] >> 4];
+        out[2 * i + 1] = d[in[i] & 15];
+    }
+    out[2 * len] = 0;
+}

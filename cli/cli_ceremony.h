@@ -38,4 +38,6 @@ int cli_check_authorization(const evote_manifest_t *m, const char *contest,
 /* Refuse a list that is not the final output of the verified mix chain. */
 int cli_check_mix_output(const evote_manifest_t *m, const char *contest,
                          const char *list_path);
+/* Lower-case hex of len bytes into out (2*len+1). */
+void cli_hex(char *out, const uint8_t *in, size_t len);
 #endif

@@ -6,4 +6,5 @@ int cmd_trustee_combine(int argc, char **argv);
 int cmd_decrypt_partial(int argc, char **argv);
 int cmd_decrypt_combine(int argc, char **argv);
 int cmd_result(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
 #endif

@@ -241,6 +241,98 @@ START_TEST(test_lost_session_resumes) {
 }
 END_TEST
 
+static int confirm(int i, const char *dec, const char *parts, const char *rnd) {
+    return evt_sh("cd %s && printf '%%s' '%s' | %s confirm --manifest manifest.json --record "
+                  "record.json --contest proportional-tokyo --input list.bt --decryption %s "
+                  "%s --query-out q.der --trustee T%d --token t%d > confirm%d.txt 2>&1",
+                  D, rnd, evt_cli(), dec, parts, i, i, i);
+}
+
+/* Change plaintext j of a decryption file to another option's point. */
+static void edit_plaintext(const char *name, size_t j) {
+    char p[512];
+    snprintf(p, sizeof(p), "%s/%s", D, name);
+    evote_decryption_t d;
+    ck_assert_int_eq(evote_decryption_read(&d, p), EVOTE_OK);
+    ck_assert_uint_ne(d.selection[j], EVOTE_SELECTION_INVALID);
+    uint32_t sel = (d.selection[j] + 1) % 4;
+    ck_assert_int_eq(evote_selection_encode(sel, d.plaintext[j]), EVOTE_OK);
+    d.selection[j] = sel;
+    ck_assert_int_eq(evote_decryption_write(&d, p), EVOTE_OK);
+    evote_decryption_clear(&d);
+}
+
+static const char *RND = "3f8a 91c2 77e0 1b4d 5a6c 0e9f 2d8b 6c1a 4e7f 9a0b";
+
+START_TEST(test_confirm_two_trustees_and_pkcs11_tool) {
+    tokens_setup();
+    keys_setup(2);
+    uint32_t *w = make_list(12, "list.bt");
+    free(w);
+    ck_assert_int_eq(partial(1, "list.bt", "p1.bin", ""), 0);
+    ck_assert_int_eq(partial(2, "list.bt", "p2.bin", ""), 0);
+    ck_assert_int_eq(evt_sh("cd %s && %s decrypt combine --manifest manifest.json --record "
+                            "record.json --contest proportional-tokyo --input list.bt "
+                            "--partial p1.bin --partial p2.bin --out d.json >/dev/null",
+                            D, evt_cli()),
+                     0);
+    const char *parts = "--partial p1.bin --partial p2.bin";
+    ck_assert_int_eq(confirm(1, "d.json", parts, RND), 0);
+    ck_assert_int_eq(evt_sh("grep -qx CONFIRMED %s/confirm1.txt", D), 0);
+    ck_assert_int_eq(confirm(2, "d.json", parts, RND), 0);
+    ck_assert_int_eq(evt_sh("grep -qx CONFIRMED %s/confirm2.txt", D), 0);
+    /* dice rolls work too; too little randomness is refused */
+    ck_assert_int_eq(confirm(1, "d.json", parts, "1234 5612 hello 3456"), 1);
+    ck_assert_int_eq(evt_sh("grep -q 'only hex digits or only dice' %s/confirm1.txt", D), 0);
+    ck_assert_int_eq(confirm(1, "d.json", parts,
+                             "3141526535 1234561234 6543216543 2112345665 4321123456 "
+                             "1212121212"),
+                     0);
+    ck_assert_int_eq(confirm(1, "d.json", parts, "abcd"), 1);
+    ck_assert_int_eq(evt_sh("grep -q 'at least' %s/confirm1.txt", D), 0);
+
+    /* the observer repeats the derive with pkcs11-tool and compares */
+    ck_assert_int_eq(confirm(1, "d.json", parts, RND), 0);
+    ck_assert_int_eq(
+        evt_sh("cd %s && pkcs11-tool --module %s --token-label t1 --login --pin %s --derive "
+               "-m ECDH1-DERIVE --label evote-trustee-T1 -i q.der -o x.bin >/dev/null 2>&1",
+               D, evt_module(), EVT_PIN),
+        0);
+    ck_assert_int_eq(evt_sh("cd %s && x=$(od -An -tx1 -v x.bin | tr -d ' \\n') && "
+                            "grep -q \"trustee T1: expected x = $x\" confirm1.txt",
+                            D),
+                     0);
+
+    /* one changed plaintext: FAILED (the parts no longer add up) */
+    edit_plaintext("d.json", 5);
+    ck_assert_int_eq(confirm(1, "d.json", parts, RND), 1);
+    ck_assert_int_eq(evt_sh("grep -qx FAILED %s/confirm1.txt", D), 0);
+    evt_rmrf(D);
+}
+END_TEST
+
+START_TEST(test_confirm_single_trustee_changed_plaintext) {
+    tokens_setup();
+    keys_setup(1);
+    uint32_t *w = make_list(10, "list.bt");
+    free(w);
+    ck_assert_int_eq(partial(1, "list.bt", "p1.bin", ""), 0);
+    ck_assert_int_eq(evt_sh("cd %s && %s decrypt combine --manifest manifest.json --record "
+                            "record.json --contest proportional-tokyo --input list.bt "
+                            "--partial p1.bin --out d.json >/dev/null",
+                            D, evt_cli()),
+                     0);
+    /* without partial files the parts come from the plaintexts themselves */
+    ck_assert_int_eq(confirm(1, "d.json", "", RND), 0);
+    ck_assert_int_eq(evt_sh("grep -qx CONFIRMED %s/confirm1.txt", D), 0);
+    edit_plaintext("d.json", 7);
+    ck_assert_int_eq(confirm(1, "d.json", "", RND), 1);
+    ck_assert_int_eq(evt_sh("grep -qx FAILED %s/confirm1.txt", D), 0);
+    ck_assert_int_eq(evt_sh("grep -q EVOTE_ERR_CONFIRM_FAILED %s/confirm1.txt", D), 0);
+    evt_rmrf(D);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("ceremony_cli");
     TCase *tc = tcase_create("cli");
@@ -250,6 +342,8 @@ int main(void) {
     tcase_add_test(tc, test_pin_and_token_errors);
     tcase_add_test(tc, test_sigkill_resume_matches_uninterrupted);
     tcase_add_test(tc, test_lost_session_resumes);
+    tcase_add_test(tc, test_confirm_two_trustees_and_pkcs11_tool);
+    tcase_add_test(tc, test_confirm_single_trustee_changed_plaintext);
     suite_add_tcase(s, tc);
     return evt_run_suite(s) == 0 ? 0 : 1;
 }

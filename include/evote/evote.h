@@ -13,5 +13,6 @@
 #include "hsm.h"
 #include "trustee.h"
 #include "result.h"
+#include "confirm.h"
 
 #endif /* EVOTE_EVOTE_H */
