@@ -153,14 +153,14 @@ evote_err_t evote_result_invalid(const evote_result_t *r, const char *cid,
 }
 
 /* "2026-11-24T01:28:00+09:00": JST has had no daylight saving since 1951. */
-static void jst(char out[40], int64_t t, bool iso) {
+static void jst(char out[80], int64_t t, bool iso) {
     time_t s = (time_t)(t + 9 * 3600);
     struct tm tm;
     gmtime_r(&s, &tm);
     if (iso)
-        strftime(out, 40, "%Y-%m-%dT%H:%M:%S+09:00", &tm);
+        strftime(out, 80, "%Y-%m-%dT%H:%M:%S+09:00", &tm);
     else
-        strftime(out, 40, "%Y年%m月%d日 %H:%M:%S JST (UTC+09:00)", &tm);
+        strftime(out, 80, "%Y年%m月%d日 %H:%M:%S JST (UTC+09:00)", &tm);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -168,7 +168,7 @@ static void jst(char out[40], int64_t t, bool iso) {
 evote_err_t evote_result_write_json(const evote_result_t *r, const char *path) {
     evote_err_t ret = EVOTE_OK;
     json_t *o = NULL, *cs = NULL;
-    char when[40];
+    char when[80];
     ENSURE(r != NULL && path != NULL, EVOTE_ERR_ARG, "result json: bad argument");
     ALLOC_GUARD(o = json_object());
     ALLOC_GUARD(cs = json_array());
@@ -395,7 +395,7 @@ out:
 evote_err_t evote_result_write_html(const evote_result_t *r, const char *path) {
     evote_err_t ret = EVOTE_OK;
     evote_buf_t b = {0};
-    char when[64], hex[65];
+    char when[80], hex[65];
     ENSURE(r != NULL && path != NULL, EVOTE_ERR_ARG, "result html: bad argument");
     jst(when, r->when, false);
     evote_hex(hex, evote_manifest_hash(r->m), 32);

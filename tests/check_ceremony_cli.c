@@ -142,7 +142,7 @@ START_TEST(test_two_trustees_end_to_end) {
     char *html = (char *)evt_read(p, &len);
     ck_assert_ptr_nonnull(strstr(html, "みらい党"));
     ck_assert_ptr_nonnull(strstr(html, "<svg"));
-    ck_assert_ptr_nonnull(strstr(html, "2026年01月01日 09:00:00 JST"));
+    ck_assert_ptr_nonnull(strstr(html, "2026年01月01日 09:00:00 JST (UTC+09:00)"));
     free(html);
     snprintf(p, sizeof(p), "%s/r.csv", D);
     char *csv = (char *)evt_read(p, &len);
