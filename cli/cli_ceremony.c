@@ -1,5 +1,6 @@
 /* evote CLI — ceremony helpers: token opening, repeatable options. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_ceremony.h"
@@ -60,11 +61,45 @@ const char *cli_hex32(const uint8_t h[32]) {
     return buf;
 }
 
+static uint8_t *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    uint8_t *buf = malloc(1u << 20);
+    *len = buf ? fread(buf, 1, 1u << 20, f) : 0;
+    fclose(f);
+    return buf;
+}
+
 int cli_check_authorization(const evote_manifest_t *m, const char *contest,
                             const uint8_t list_hash[EVOTE_HASH_LEN], const char *auth,
                             const char **sigs, size_t nsig) {
-    (void)m; (void)contest; (void)list_hash; (void)auth; (void)sigs; (void)nsig;
-    return 0;
+    uint8_t *a = NULL, *s[CLI_MULTI_MAX] = {0};
+    size_t alen = 0, slen[CLI_MULTI_MAX] = {0}, napproved = 0;
+    int rc = 1;
+    if (auth != NULL && (a = slurp(auth, &alen)) == NULL) {
+        fprintf(stderr, "evote: cannot read %s\n", auth);
+        goto out;
+    }
+    for (size_t i = 0; i < nsig; i++)
+        if ((s[i] = slurp(sigs[i], &slen[i])) == NULL) {
+            fprintf(stderr, "evote: cannot read %s\n", sigs[i]);
+            goto out;
+        }
+    evote_err_t e = evote_approval_verify(m, contest, list_hash, a, alen,
+                                          (const uint8_t *const *)s, slen, nsig, &napproved);
+    if (e != EVOTE_OK) {
+        cli_fail(e, "approvals");
+        goto out;
+    }
+    if (napproved > 0)
+        printf("decryption approved by %zu official(s)\n", napproved);
+    rc = 0;
+out:
+    free(a);
+    for (size_t i = 0; i < nsig; i++)
+        free(s[i]);
+    return rc;
 }
 
 int cli_check_mix_output(const evote_manifest_t *m, const char *contest,

@@ -7,4 +7,5 @@ int cmd_decrypt_partial(int argc, char **argv);
 int cmd_decrypt_combine(int argc, char **argv);
 int cmd_result(int argc, char **argv);
 int cmd_confirm(int argc, char **argv);
+int cmd_decrypt_authorize(int argc, char **argv);
 #endif

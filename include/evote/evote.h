@@ -14,5 +14,6 @@
 #include "trustee.h"
 #include "result.h"
 #include "confirm.h"
+#include "approval.h"
 
 #endif /* EVOTE_EVOTE_H */
