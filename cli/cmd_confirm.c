@@ -116,7 +116,7 @@ int cmd_confirm(int argc, char **argv) {
         rc = cli_fail(e, input);
         goto out;
     }
-    if ((e = evote_decryption_read(&d, decp)) != EVOTE_OK) {
+    if ((e = evote_decryption_read(&d, decp, m)) != EVOTE_OK) {
         rc = cli_fail(e, decp);
         goto out;
     }

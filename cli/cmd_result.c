@@ -64,7 +64,7 @@ int cmd_result(int argc, char **argv) {
         evote_decryption_t d;
         uint8_t h[EVOTE_HASH_LEN];
         unsigned long long cast = 0;
-        if ((e = evote_decryption_read(&d, decs[i])) != EVOTE_OK ||
+        if ((e = evote_decryption_read(&d, decs[i], m)) != EVOTE_OK ||
             (e = evote_sha256_file(decs[i], h)) != EVOTE_OK) {
             rc = cli_fail(e, decs[i]);
             goto out;

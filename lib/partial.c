@@ -21,7 +21,6 @@
 
 #define PART_MAGIC "EVPD"
 #define CKPT_MAGIC "EVPC"
-#define FMT_DECRYPTION "libevote-decryption/1"
 #define DEFAULT_K 4096
 
 struct evote_partial {
@@ -529,88 +528,58 @@ out:
     return ret;
 }
 
-/* ---- decryption file ----------------------------------------------------- */
+/* ---- decryption file: the plaintext list of tally.h --------------------- */
 
 evote_err_t evote_decryption_write(const evote_decryption_t *d, const char *path) {
     evote_err_t ret = EVOTE_OK;
-    json_t *o = NULL, *pts = NULL, *sels = NULL;
+    evote_plaintexts_t *p = NULL;
     static const uint8_t zero[EVOTE_POINT_LEN];
     ENSURE(d != NULL && path != NULL && d->n > 0, EVOTE_ERR_ARG,
            "decryption write: bad argument");
-    ALLOC_GUARD(o = json_object());
-    ALLOC_GUARD(pts = json_array());
-    ALLOC_GUARD(sels = json_array());
-    json_object_set_new(o, "format", json_string(FMT_DECRYPTION));
-    json_object_set_new(o, "manifest_sha256",
-                        evote_json_hexstr(d->manifest_hash, EVOTE_HASH_LEN));
-    json_object_set_new(o, "contest_id", json_string(d->contest_id));
-    json_object_set_new(o, "input_sha256", evote_json_hexstr(d->list_hash, EVOTE_HASH_LEN));
-    json_object_set_new(o, "count", json_integer((json_int_t)d->n));
-    for (size_t j = 0; j < d->n; j++) {
-        if (memcmp(d->plaintext[j], zero, EVOTE_POINT_LEN) == 0)
-            json_array_append_new(pts, json_null());
-        else
-            json_array_append_new(pts, evote_json_hexstr(d->plaintext[j],
-                                                         EVOTE_POINT_LEN));
-        json_array_append_new(sels, d->selection[j] == EVOTE_SELECTION_INVALID
-                                        ? json_null()
-                                        : json_integer(d->selection[j]));
-    }
-    json_object_set(o, "plaintexts", pts);
-    json_object_set(o, "selections", sels);
-    GUARD(evote_json_write(path, o, false));
+    GUARD(evote_plaintexts_new(&p, d->n, d->manifest_hash, d->contest_id, d->list_hash));
+    for (size_t j = 0; j < d->n; j++)
+        if (memcmp(d->plaintext[j], zero, EVOTE_POINT_LEN) != 0)
+            GUARD(evote_plaintexts_set(p, j, d->plaintext[j]));
+    GUARD(evote_plaintexts_write(p, path));
 out:
-    json_decref(pts);
-    json_decref(sels);
-    json_decref(o);
+    evote_plaintexts_free(p);
     return ret;
 }
 
-evote_err_t evote_decryption_read(evote_decryption_t *d, const char *path) {
+evote_err_t evote_decryption_read(evote_decryption_t *d, const char *path,
+                                  const evote_manifest_t *m) {
     evote_err_t ret = EVOTE_OK;
-    json_t *o = NULL;
-    ENSURE(d != NULL && path != NULL, EVOTE_ERR_ARG, "decryption read: bad argument");
+    evote_plaintexts_t *p = NULL;
+    size_t ci = 0;
+    ENSURE(d != NULL && path != NULL && m != NULL, EVOTE_ERR_ARG,
+           "decryption read: bad argument");
     memset(d, 0, sizeof(*d));
-    GUARD(evote_json_load(path, FMT_DECRYPTION, &o));
-    GUARD(evote_json_hex(o, "manifest_sha256", d->manifest_hash, EVOTE_HASH_LEN, path));
-    GUARD(evote_json_hex(o, "input_sha256", d->list_hash, EVOTE_HASH_LEN, path));
-    const char *c = json_string_value(json_object_get(o, "contest_id"));
-    ENSURE(c != NULL && evote_id_check(c, "contest") == EVOTE_OK, EVOTE_ERR_FORMAT,
-           "%s: bad contest_id", path);
-    strcpy(d->contest_id, c);
-    json_t *pts = json_object_get(o, "plaintexts"), *sels = json_object_get(o, "selections");
-    json_t *cnt = json_object_get(o, "count");
-    ENSURE(json_is_integer(cnt) && json_integer_value(cnt) > 0 &&
-               json_integer_value(cnt) <= EVOTE_CTLIST_MAX,
-           EVOTE_ERR_FORMAT, "%s: bad count", path);
-    d->n = (size_t)json_integer_value(cnt);
-    ENSURE(json_is_array(pts) && json_is_array(sels) &&
-               json_array_size(pts) == d->n && json_array_size(sels) == d->n,
-           EVOTE_ERR_FORMAT, "%s: plaintexts/selections must have count entries", path);
+    GUARD(evote_plaintexts_read(&p, path));
+    ENSURE(CRYPTO_memcmp(evote_plaintexts_manifest_hash(p), evote_manifest_hash(m),
+                         EVOTE_HASH_LEN) == 0,
+           EVOTE_ERR_MANIFEST_MISMATCH, "%s names another manifest", path);
+    GUARD(evote_manifest_contest_index(m, evote_plaintexts_contest_id(p), &ci));
+    uint32_t nopt = (uint32_t)evote_manifest_option_count(m, ci);
+    d->n = evote_plaintexts_count(p);
+    memcpy(d->manifest_hash, evote_plaintexts_manifest_hash(p), EVOTE_HASH_LEN);
+    memcpy(d->list_hash, evote_plaintexts_input_sha256(p), EVOTE_HASH_LEN);
+    snprintf(d->contest_id, sizeof(d->contest_id), "%s", evote_plaintexts_contest_id(p));
     ALLOC_GUARD(d->plaintext = calloc(d->n, EVOTE_POINT_LEN));
     ALLOC_GUARD(d->selection = calloc(d->n, sizeof(uint32_t)));
     for (size_t j = 0; j < d->n; j++) {
-        json_t *pj = json_array_get(pts, j), *sj = json_array_get(sels, j);
-        if (!json_is_null(pj)) {
-            const char *h = json_string_value(pj);
-            ENSURE(h != NULL && evote_unhex(d->plaintext[j], EVOTE_POINT_LEN, h) ==
-                                    EVOTE_OK,
-                   EVOTE_ERR_FORMAT, "%s: plaintext %zu is not a point", path, j);
-            evote_err_t r = evote_point_check(d->plaintext[j]);
-            ENSURE(r == EVOTE_OK, r, "%s: plaintext %zu is not a valid point", path, j);
+        const uint8_t *pt = evote_plaintexts_get(p, j);
+        uint32_t sel = EVOTE_SELECTION_INVALID;
+        if (pt != NULL) {
+            memcpy(d->plaintext[j], pt, EVOTE_POINT_LEN);
+            if (evote_selection_decode(pt, nopt, &sel) != EVOTE_OK)
+                sel = EVOTE_SELECTION_INVALID;
         }
-        if (json_is_null(sj)) {
-            d->selection[j] = EVOTE_SELECTION_INVALID;
-        } else {
-            ENSURE(json_is_integer(sj) && json_integer_value(sj) >= 0 &&
-                       json_integer_value(sj) < (json_int_t)UINT32_MAX && !json_is_null(pj),
-                   EVOTE_ERR_FORMAT, "%s: selection %zu is not valid", path, j);
-            d->selection[j] = (uint32_t)json_integer_value(sj);
-        }
+        d->selection[j] = sel;
     }
+    evote_err_clear();
 out:
     if (ret != EVOTE_OK)
         evote_decryption_clear(d);
-    json_decref(o);
+    evote_plaintexts_free(p);
     return ret;
 }

@@ -54,6 +54,8 @@ evote_err_t evote_pubkey_read_pem(const char *path, uint8_t pk[EVOTE_POINT_LEN])
     BIO *mem = NULL;
     EVP_PKEY *key = NULL;
     char group[64] = "";
+    uint8_t raw[65];
+    EC_POINT *pt = NULL;
 
     ENSURE(path != NULL && pk != NULL, EVOTE_ERR_ARG, "pubkey read: bad argument");
     memset(pk, 0, EVOTE_POINT_LEN);
@@ -66,25 +68,22 @@ evote_err_t evote_pubkey_read_pem(const char *path, uint8_t pk[EVOTE_POINT_LEN])
                                           sizeof(group), NULL) == 1 &&
                strcmp(group, "prime256v1") == 0,
            EVOTE_ERR_FORMAT, "%s: key is not on P-256 (%s)", path, group);
-    /* Providers may ignore a requested conversion format on a key read from
-     * PEM: take whatever encoding comes out and compress it ourselves. */
-    {
-        uint8_t enc[65];
-        EC_POINT *pt = EC_POINT_new(evote_ec_group());
-        ENSURE(pt != NULL, EVOTE_ERR_NOMEM, "pubkey read");
-        int ok = EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
-                                                 enc, sizeof(enc), &got) == 1 &&
-                 EC_POINT_oct2point(evote_ec_group(), pt, enc, got, NULL) == 1 &&
-                 evote_ec_encode(pk, pt, NULL) == EVOTE_OK;
-        EC_POINT_free(pt);
-        ENSURE(ok, EVOTE_ERR_FORMAT, "%s: cannot encode the public point", path);
-    }
+    /* OpenSSL 3.0 ignores a requested conversion format here and returns
+     * whatever the file held (usually 65-byte uncompressed): re-encode. */
+    ENSURE(EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, raw,
+                                           sizeof(raw), &got) == 1,
+           EVOTE_ERR_FORMAT, "%s: cannot read the public point", path);
+    ALLOC_GUARD(pt = EC_POINT_new(evote_ec_group()));
+    ENSURE(EC_POINT_oct2point(evote_ec_group(), pt, raw, got, NULL) == 1, EVOTE_ERR_FORMAT,
+           "%s: public point is not on P-256", path);
+    GUARD(evote_ec_encode(pk, pt, NULL));
     ret = evote_point_check(pk);
 out:
     if (ret != EVOTE_OK && pk != NULL)
         memset(pk, 0, EVOTE_POINT_LEN);
     BIO_free(mem);
     EVP_PKEY_free(key);
+    EC_POINT_free(pt);
     free(data);
     return ret;
 }

@@ -22,10 +22,10 @@ evote_err_t evote_id_check(const char *id, const char *what) {
                           EVOTE_ID_MAX);
     for (const char *p = id; *p; p++) {
         char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!(alnum || (p != id && (c == '-' || c == '_' || c == '.'))))
             return evote_fail(EVOTE_ERR_ARG, "%s: id \"%s\" has a character "
-                              "outside [A-Za-z0-9._-]", what, id);
+                              "outside [A-Za-z0-9][A-Za-z0-9._-]*", what, id);
     }
     return EVOTE_OK;
 }

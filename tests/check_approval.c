@@ -26,6 +26,8 @@ static evote_manifest_t *setup(unsigned need) {
     snprintf(p, sizeof(p), "%s/manifest.json", D);
     FILE *f = fopen(p, "w");
     fprintf(f, "{\"format\":\"libevote-manifest/1\",\"election_id\":\"e1\",\"title\":\"t\","
+               "\"voting_window\":{\"opens\":\"2026-01-01T08:30:00+09:00\","
+               "\"closes\":\"2036-12-31T20:00:00+09:00\"},"
                "\"contests\":[{\"id\":\"c1\",\"title\":\"C\",\"kind\":\"district\","
                "\"options\":[{\"id\":\"a\",\"name\":\"A\"},{\"id\":\"b\",\"name\":\"B\"}]},"
                "{\"id\":\"c2\",\"title\":\"C2\",\"kind\":\"district\","
@@ -41,7 +43,10 @@ static evote_manifest_t *setup(unsigned need) {
         fprintf(f, "%s{\"id\":\"o%d\",\"name\":\"役員 %d\",\"cert_sha256\":\"%s\"}",
                 i > 1 ? "," : "", i, i, hex);
     }
-    fprintf(f, "],\"approvals\":{\"decrypt\":%u}}", need);
+    if (need > 0)
+        fprintf(f, "],\"policy\":{\"decrypt\":%u}}", need);
+    else
+        fprintf(f, "]}");
     fclose(f);
     evote_manifest_t *m = NULL;
     ck_assert_int_eq(evote_manifest_load(&m, p), EVOTE_OK);
@@ -134,12 +139,17 @@ START_TEST(test_k_of_n) {
 }
 END_TEST
 
-START_TEST(test_policy_larger_than_officials) {
-    evote_manifest_t *m = setup(4);
-    size_t alen, n;
+START_TEST(test_default_policy_is_one) {
+    evote_manifest_t *m = setup(0); /* "policy" names no decrypt step: 1 required */
+    size_t alen, l, n;
     uint8_t *auth = make_auth(m, "c1", LH, &alen);
     ck_assert_int_eq(evote_approval_verify(m, "c1", LH, auth, alen, NULL, NULL, 0, &n),
                      EVOTE_ERR_POLICY);
+    uint8_t *s = sign_as(2, auth, alen, &l);
+    const uint8_t *ss[1] = {s};
+    ck_assert_int_eq(evote_approval_verify(m, "c1", LH, auth, alen, ss, &l, 1, &n), EVOTE_OK);
+    ck_assert_uint_eq(n, 1);
+    OPENSSL_free(s);
     free(auth);
     evote_manifest_free(m);
     evt_rmrf(D);
@@ -225,7 +235,7 @@ int main(void) {
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_k_of_n);
-    tcase_add_test(tc, test_policy_larger_than_officials);
+    tcase_add_test(tc, test_default_policy_is_one);
     tcase_add_test(tc, test_cli_tokens_gate_decryption);
     suite_add_tcase(s, tc);
     return evt_run_suite(s) == 0 ? 0 : 1;

@@ -253,7 +253,12 @@ static void edit_plaintext(const char *name, size_t j) {
     char p[512];
     snprintf(p, sizeof(p), "%s/%s", D, name);
     evote_decryption_t d;
-    ck_assert_int_eq(evote_decryption_read(&d, p), EVOTE_OK);
+    evote_manifest_t *m = NULL;
+    char mp[512];
+    snprintf(mp, sizeof(mp), "%s/manifest.json", D);
+    ck_assert_int_eq(evote_manifest_load(&m, mp), EVOTE_OK);
+    ck_assert_int_eq(evote_decryption_read(&d, p, m), EVOTE_OK);
+    evote_manifest_free(m);
     ck_assert_uint_ne(d.selection[j], EVOTE_SELECTION_INVALID);
     uint32_t sel = (d.selection[j] + 1) % 4;
     ck_assert_int_eq(evote_selection_encode(sel, d.plaintext[j]), EVOTE_OK);

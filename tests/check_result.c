@@ -131,15 +131,14 @@ START_TEST(test_html_escapes_names) {
     char dir[256], p[512];
     evt_tmpdir(dir, sizeof(dir));
     snprintf(p, sizeof(p), "%s/manifest.json", dir);
-    evt_write(p,
-              "{\"format\":\"libevote-manifest/1\",\"election_id\":\"e\",\"title\":\"<b>x</b>\","
+    static const char *man =
+        "{\"format\":\"libevote-manifest/1\",\"election_id\":\"e\",\"title\":\"<b>x</b>\","
+              "\"voting_window\":{\"opens\":\"2026-01-01T08:30:00+09:00\","
+              "\"closes\":\"2036-12-31T20:00:00+09:00\"},"
               "\"contests\":[{\"id\":\"c\",\"title\":\"T&C\",\"kind\":\"district\",\"options\":"
               "[{\"id\":\"a\",\"name\":\"<script>alert(1)</script>\"},"
-              "{\"id\":\"b\",\"name\":\"Say \\\"hi\\\"\"}]}]}",
-              strlen("{\"format\":\"libevote-manifest/1\",\"election_id\":\"e\",\"title\":\"<b>x</b>\","
-                     "\"contests\":[{\"id\":\"c\",\"title\":\"T&C\",\"kind\":\"district\",\"options\":"
-                     "[{\"id\":\"a\",\"name\":\"<script>alert(1)</script>\"},"
-                     "{\"id\":\"b\",\"name\":\"Say \\\"hi\\\"\"}]}]}"));
+              "{\"id\":\"b\",\"name\":\"Say \\\"hi\\\"\"}]}]}";
+    evt_write(p, man, strlen(man));
     evote_manifest_t *m = NULL;
     ck_assert_int_eq(evote_manifest_load(&m, p), EVOTE_OK);
     evote_result_t *r = NULL;

@@ -321,32 +321,56 @@ START_TEST(test_checkpoint_resume) {
 END_TEST
 
 START_TEST(test_decryption_file) {
-    char dir[256], path[512];
+    char dir[256], path[512], mpath[512];
     evt_tmpdir(dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/d.json", dir);
+    snprintf(path, sizeof(path), "%s/d.bt", dir);
+    snprintf(mpath, sizeof(mpath), "%s/manifest.json", dir);
+    evt_write_manifest(mpath, "e");
+    evote_manifest_t *m = NULL;
+    ck_assert_int_eq(evote_manifest_load(&m, mpath), EVOTE_OK);
+    const uint8_t *mh = evote_manifest_hash(m);
     evt_softkey_t k;
     evote_trustee_share_t s;
     uint8_t pk[33], lh[32] = {1};
-    make_shares(&k, &s, 1, pk);
-    evote_ct_t cts[4];
+    evt_softkey_init(&k);
+    strcpy(s.id, "t1");
+    memcpy(s.pk, k.pk, 33);
+    ck_assert_int_eq(evote_trustee_commitment(s.commitment, mh, s.id, s.pk), EVOTE_OK);
+    ck_assert_int_eq(evote_trustee_combine_keys(pk, m, mh, &s, 1), EVOTE_OK);
+    evote_ct_t cts[5];
     for (int j = 0; j < 4; j++)
         evt_encrypt(&cts[j], pk, (uint32_t)j);
+    evt_encrypt_garbage(&cts[4], pk);
     evote_partial_t *p = NULL;
-    ck_assert_int_eq(evote_partial_compute(&p, evt_softkey_derive, &k, MH, "c", s.id, pk, lh,
-                                           cts, 4, NULL),
+    ck_assert_int_eq(evote_partial_compute(&p, evt_softkey_derive, &k, mh,
+                                           "district-tokyo-1", s.id, pk, lh, cts, 5, NULL),
                      EVOTE_OK);
     evote_decryption_t d, e;
-    ck_assert_int_eq(evote_decrypt_combine(&d, &s, 1, &p, 1, MH, "c", 3, lh, cts, 4), EVOTE_OK);
+    ck_assert_int_eq(evote_decrypt_combine(&d, &s, 1, &p, 1, mh, "district-tokyo-1", 3, lh,
+                                           cts, 5),
+                     EVOTE_OK);
+    ck_assert_uint_eq(d.selection[2], 2);
     ck_assert_uint_eq(d.selection[3], EVOTE_SELECTION_INVALID); /* 3 >= noptions */
+    ck_assert_uint_eq(d.selection[4], EVOTE_SELECTION_INVALID);
     ck_assert_int_eq(evote_decryption_write(&d, path), EVOTE_OK);
-    ck_assert_int_eq(evote_decryption_read(&e, path), EVOTE_OK);
-    ck_assert_uint_eq(e.n, 4);
-    ck_assert_mem_eq(e.plaintext, d.plaintext, 4 * 33);
-    ck_assert_mem_eq(e.selection, d.selection, 4 * sizeof(uint32_t));
+    ck_assert_int_eq(evote_decryption_read(&e, path, m), EVOTE_OK);
+    ck_assert_uint_eq(e.n, 5);
+    ck_assert_mem_eq(e.plaintext, d.plaintext, 5 * 33);
+    ck_assert_mem_eq(e.selection, d.selection, 5 * sizeof(uint32_t));
     evote_decryption_clear(&e);
+    /* the ballot module's tally counts the same file */
+    evote_plaintexts_t *pl = NULL;
+    evote_tally_t *t = NULL;
+    ck_assert_int_eq(evote_plaintexts_read(&pl, path), EVOTE_OK);
+    ck_assert_int_eq(evote_tally_compute(&t, m, pl), EVOTE_OK);
+    ck_assert_uint_eq(evote_tally_invalid_count(t), 2);
+    ck_assert_uint_eq(evote_tally_votes(t, 1), 1);
+    evote_tally_free(t);
+    evote_plaintexts_free(pl);
     evote_decryption_clear(&d);
     evote_partial_free(p);
     evt_softkey_clear(&k);
+    evote_manifest_free(m);
     evt_rmrf(dir);
 }
 END_TEST

@@ -59,12 +59,32 @@ EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_ballot_decode(evote_ballot_t *out, const uint8_t *in, size_t len);
 
 /*
+ * Ballot files hold exactly the bytes of evote_ballot_encode. Write is
+ * atomic (temporary file + rename, replaces an existing file); read refuses
+ * files over EVOTE_BALLOT_MAX bytes and decodes (evote_ballot_decode).
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_ballot_write(const evote_ballot_t *b, const char *path);
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_ballot_read(evote_ballot_t *out, const char *path);
+
+/*
  * Check the proof of knowledge against the expected manifest hash and
  * public key. EVOTE_ERR_MANIFEST_MISMATCH, EVOTE_ERR_PROOF_INVALID.
  */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_ballot_verify(const evote_ballot_t *b, const uint8_t manifest_hash[EVOTE_HASH_LEN],
                     const uint8_t pk[EVOTE_POINT_LEN]);
+
+/*
+ * Everything a receiver checks about a decoded ballot against the loaded
+ * manifest: the manifest hash (EVOTE_ERR_MANIFEST_MISMATCH), that the
+ * contest exists (EVOTE_ERR_CONTEST_UNKNOWN) and the proof
+ * (EVOTE_ERR_PROOF_INVALID).
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_ballot_check(const evote_ballot_t *b, const evote_manifest_t *m,
+                   const uint8_t pk[EVOTE_POINT_LEN]);
 
 /* Selection ↔ point (injective, never the identity; PROTOCOL "Encoding"). */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t

@@ -11,6 +11,8 @@
 #include "ballot.h"
 #include "bytetree.h"
 #include "hsm.h"
+#include "tally.h"
+#include "decrypt.h"
 #include "trustee.h"
 #include "result.h"
 #include "confirm.h"

@@ -21,7 +21,16 @@ extern "C" {
 
 typedef struct evote_manifest evote_manifest_t;
 
-/* Parse and validate manifest bytes; EVOTE_ERR_MANIFEST with detail. */
+/*
+ * True if s is a valid id: [A-Za-z0-9][A-Za-z0-9._-]{0,63} (election,
+ * contest, option and person ids, and contest ids inside ballots).
+ */
+EVOTE_API int evote_manifest_id_valid(const char *s);
+
+/*
+ * Parse and validate manifest bytes; EVOTE_ERR_MANIFEST with the field path
+ * in the detail, EVOTE_ERR_TOO_LARGE above EVOTE_MANIFEST_MAX bytes.
+ */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_manifest_parse(evote_manifest_t **out, const uint8_t *data, size_t len);
 /* Read a file (at most EVOTE_MANIFEST_MAX bytes) and parse it. */
@@ -72,6 +81,7 @@ EVOTE_API const uint8_t *evote_manifest_person_cert_sha256(const evote_manifest_
 /*
  * Approval policy: how many officials must sign the statement for step
  * ("open", "close", "export", "decrypt"). Default 1 when unspecified.
+ * An unknown step (or NULL) yields UINT_MAX: fail closed.
  */
 EVOTE_API unsigned evote_manifest_required_approvals(const evote_manifest_t *m,
                                                      const char *step);

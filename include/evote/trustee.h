@@ -20,6 +20,7 @@
 #include "common.h"
 #include "group.h"
 #include "manifest.h"
+#include "tally.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -160,7 +161,9 @@ EVOTE_API const uint8_t *evote_partial_part(const evote_partial_t *p, size_t j);
 
 /* ---- the decryption (plaintext list) ----------------------------------- */
 
-#define EVOTE_SELECTION_INVALID UINT32_MAX
+#ifndef EVOTE_SELECTION_INVALID
+#define EVOTE_SELECTION_INVALID UINT32_MAX /* as in decrypt.h */
+#endif
 
 /*
  * The published decryption of one contest's list: plaintext points
@@ -198,14 +201,17 @@ evote_decrypt_combine(evote_decryption_t *out,
 EVOTE_API void evote_decryption_clear(evote_decryption_t *d);
 
 /*
- * Decryption file (JSON "libevote-decryption/1": manifest, contest, list
- * hash, plaintext points in list order and the selections). Atomic write;
- * the reader re-decodes nothing but checks every point and noptions.
+ * The decryption as the ballot module's plaintext list (PROTOCOL §8.2,
+ * include/evote/tally.h) for `evote tally`: entry j is M_j, or empty where
+ * M_j is the point at infinity. Atomic write. The reader takes the
+ * selections from the manifest's option count of the list's contest
+ * (EVOTE_ERR_MANIFEST_MISMATCH, EVOTE_ERR_CONTEST_UNKNOWN).
  */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_decryption_write(const evote_decryption_t *d, const char *path);
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
-evote_decryption_read(evote_decryption_t *out, const char *path);
+evote_decryption_read(evote_decryption_t *out, const char *path,
+                      const evote_manifest_t *m);
 
 #ifdef __cplusplus
 }
