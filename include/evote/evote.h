@@ -24,5 +24,9 @@
 #include "box.h"
 #include "audit.h"
 #include "verify.h"
+#include "trustee.h"
+#include "result.h"
+#include "confirm.h"
+#include "approval.h"
 
 #endif /* EVOTE_EVOTE_H */
