@@ -12,6 +12,7 @@
 #include "bytetree.h"
 #include "hsm.h"
 #include "tally.h"
+#include "decrypt.h"
 #include "signer.h"
 #include "cms.h"
 #include "store.h"
