@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "evote/store.h"
+#include "evote/merkle.h"
 #include "internal.h"
 #include "store_internal.h"
 
@@ -147,21 +148,33 @@ out:
 /*
  * ==== MERKLE HOOK (box engineer, issue 4) ====
  * Every backend calls this inside the append transaction with the box's
- * current frontier blob and the new leaf hash, and stores *out as the new
- * frontier. Until include/evote/merkle.h lands, the frontier is not
- * maintained (*out = NULL, the column stays NULL): the leaf hashes in the
- * ballots table are enough to rebuild it. Replace the body with
- * evote_merkle_frontier_decode / _append / _encode.
+ * current frontier blob (NULL when the box is empty) and the new leaf hash,
+ * and stores *out as the new frontier (format: include/evote/merkle.h,
+ * PROTOCOL §12.1). The blob's size must equal count_before, so a frontier
+ * that drifted from the ballots table fails the append instead of hiding it.
  */
 evote_err_t evote_store_frontier_append(const uint8_t *in, size_t in_len,
                                         const uint8_t leaf_hash[EVOTE_HASH_LEN],
                                         uint64_t count_before, uint8_t **out,
                                         size_t *out_len) {
-    (void)in;
-    (void)in_len;
-    (void)leaf_hash;
-    (void)count_before;
+    evote_err_t ret = EVOTE_OK;
+    evote_merkle_frontier_t f;
+    uint8_t buf[EVOTE_MERKLE_FRONTIER_ENC_MAX];
+    size_t n = 0;
+
     *out = NULL;
     *out_len = 0;
-    return EVOTE_OK;
+    evote_merkle_frontier_init(&f);
+    if (in != NULL)
+        GUARD(evote_merkle_frontier_decode(&f, in, in_len));
+    ENSURE(f.size == count_before, EVOTE_ERR_STORE,
+           "box frontier holds %llu ballots, the box %llu", (unsigned long long)f.size,
+           (unsigned long long)count_before);
+    GUARD(evote_merkle_frontier_append(&f, leaf_hash));
+    GUARD(evote_merkle_frontier_encode(&f, buf, sizeof(buf), &n));
+    ALLOC_GUARD(*out = malloc(n));
+    memcpy(*out, buf, n);
+    *out_len = n;
+out:
+    return ret;
 }

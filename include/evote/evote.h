@@ -18,5 +18,15 @@
 #include "store.h"
 #include "roll.h"
 #include "receiver.h"
+#include "mix.h"
+#include "merkle.h"
+#include "statement.h"
+#include "box.h"
+#include "audit.h"
+#include "verify.h"
+#include "trustee.h"
+#include "result.h"
+#include "confirm.h"
+#include "approval.h"
 
 #endif /* EVOTE_EVOTE_H */
