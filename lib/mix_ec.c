@@ -400,7 +400,7 @@ void mix_progress_start(mix_progress *p, bool on, const char *what) {
 
 void mix_progress_step(mix_progress *p, double frac) {
     struct timespec ts;
-    if (!p->on)
+    if (p == NULL || !p->on)
         return;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double now = (double)ts.tv_sec + ts.tv_nsec * 1e-9, el = now - p->t0;
