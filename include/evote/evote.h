@@ -12,6 +12,15 @@
 #include "bytetree.h"
 #include "hsm.h"
 #include "tally.h"
+#include "decrypt.h"
+#include "signer.h"
+#include "cms.h"
+#include "store.h"
+#include "roll.h"
+#include "receiver.h"
 #include "mix.h"
+#include "merkle.h"
+#include "statement.h"
+#include "box.h"
 
 #endif /* EVOTE_EVOTE_H */
