@@ -189,7 +189,6 @@ evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pt *u, const mix_commit
     /* A: v·A + A' = k_A·G + Σ k_E,i·h_i */
     check = "PoS.A";
     GUARD(mix_msm(A, u, 0, e, n, st->threads));
-    GUARD(mul1(L, NULL, NULL, NULL, bn)); /* L = 0 */
     OSSL_GUARD(EC_POINT_mul(g, L, NULL, A, v, bn));
     GUARD(mul1(T, NULL, &c->Ap, BN_value_one(), bn));
     OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
@@ -205,16 +204,14 @@ evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pt *u, const mix_commit
     check = "PoS.B";
     step(st, 0.3);
     {
-        uint8_t rb[16];
         BN_zero(acc);
-        for (size_t i = 0; i < n; i++) {
-            if (RAND_bytes(rb, sizeof(rb)) != 1) {
-                ret = evote_fail_ossl(EVOTE_ERR_RANDOM, "RAND_bytes");
-                goto out;
-            }
-            memset(rr[i].b, 0, 16);
-            memcpy(rr[i].b + 16, rb, 16);
+        /* 128-bit weights, drawn in bulk into the low half of each scalar */
+        if (RAND_bytes((unsigned char *)rr, (int)(n * sizeof(*rr))) != 1) {
+            ret = evote_fail_ossl(EVOTE_ERR_RANDOM, "RAND_bytes");
+            goto out;
         }
+        for (size_t i = 0; i < n; i++)
+            memset(rr[i].b, 0, 16);
         for (size_t i = 0; i < n; i++) {
             /* cB_i = ρ_i·v − ρ_{i+1}·k_E,i+1 */
             ALLOC_GUARD(BN_bin2bn(rr[i].b, 32, ri));
