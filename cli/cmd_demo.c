@@ -333,7 +333,8 @@ static int step_mix(struct demo *d) {
                "(%.2f s): %s\n",
                c->id, rep.parties, rep.n, t1 - t0, now() - t1, c->mix_dir);
         /* decryption takes the mixed list, never the box's own order */
-        snprintf(c->list_path, sizeof(c->list_path), "%s", c->mixed_path);
+        _Static_assert(sizeof(c->list_path) == sizeof(c->mixed_path), "path sizes");
+        memcpy(c->list_path, c->mixed_path, sizeof(c->list_path));
     }
     return 0;
 }
