@@ -4,6 +4,9 @@
  * (each proof verified), ciphertext lists, decryption through the token,
  * tally, and a check that the tally equals what was cast.
  *
+ * Each contest is mixed by two mix parties (proofs of shuffle verified)
+ * before decryption.
+ *
  * The election is a list of small steps (see `steps` below) sharing one
  * struct demo, so that later ceremonies (signing and reception, ballot box
  * open/close/export/import, mixing, trustees) slot in as further steps.
@@ -37,6 +40,7 @@ struct contest_run {
     evote_ct_t *cts;
     size_t ncts;
     char list_path[PATH_MAX], plaintexts_path[PATH_MAX], tally_path[PATH_MAX];
+    char mix_dir[PATH_MAX], mixed_path[PATH_MAX]; /* mix chain, its verified output */
     evote_tally_t *tally;
 };
 
@@ -218,6 +222,8 @@ static int step_manifest(struct demo *d) {
         snprintf(c->plaintexts_path, sizeof(c->plaintexts_path), "%s/%s.plaintexts", d->dir,
                  c->id);
         snprintf(c->tally_path, sizeof(c->tally_path), "%s/%s.tally.json", d->dir, c->id);
+        snprintf(c->mix_dir, sizeof(c->mix_dir), "%s/%s.mix", d->dir, c->id);
+        snprintf(c->mixed_path, sizeof(c->mixed_path), "%s/%s.mixed.bt", d->dir, c->id);
     }
     return 0;
 }
@@ -288,6 +294,47 @@ static int step_lists(struct demo *d) {
         if ((rv = evote_ctlist_write(c->list_path, c->cts, c->ncts)) != EVOTE_OK)
             return fail("ciphertext list", rv);
         printf("list       %s\n", c->list_path);
+    }
+    return 0;
+}
+
+/* Two mix parties shuffle each contest's list (each appending its proof of
+ * shuffle to the contest's chain directory, as on two separate machines);
+ * the whole chain is verified from the box's list, and only its verified
+ * final output goes on to decryption. */
+#define DEMO_MIX_PARTIES 2
+static int step_mix(struct demo *d) {
+    evote_err_t rv;
+    evote_mix_opts_t o = {.threads = (unsigned)d->threads, .progress = false};
+    for (size_t ci = 0; ci < d->ncontests; ci++) {
+        struct contest_run *c = &d->contests[ci];
+        evote_mix_params_t *p = NULL;
+        evote_mix_report_t rep;
+        evote_ct_t *out = NULL;
+        size_t nout = 0;
+        double t0 = now();
+        if ((rv = evote_mix_params_new(&p, evote_manifest_election_id(d->m), c->id,
+                                       DEMO_MIX_PARTIES)) != EVOTE_OK)
+            return fail("mix", rv);
+        for (unsigned k = 1; k <= DEMO_MIX_PARTIES && rv == EVOTE_OK; k++)
+            rv = k == 1 ? evote_mix_run_file(p, d->pk, c->list_path, 1, c->mix_dir, &o)
+                        : evote_mix_run(p, d->pk, NULL, 0, k, c->mix_dir, &o);
+        double t1 = now();
+        if (rv == EVOTE_OK)
+            rv = evote_mix_verify_dir(p, c->mix_dir, d->pk, c->cts, c->ncts, &o, &rep, &out,
+                                      &nout);
+        if (rv == EVOTE_OK)
+            rv = evote_ctlist_write(c->mixed_path, out, nout);
+        free(out);
+        evote_mix_params_free(p);
+        if (rv != EVOTE_OK)
+            return fail("mix", rv);
+        printf("mix        %s: %u parties shuffled %zu ciphertexts (%.2f s), chain verified "
+               "(%.2f s): %s\n",
+               c->id, rep.parties, rep.n, t1 - t0, now() - t1, c->mix_dir);
+        /* decryption takes the mixed list, never the box's own order */
+        _Static_assert(sizeof(c->list_path) == sizeof(c->mixed_path), "path sizes");
+        memcpy(c->list_path, c->mixed_path, sizeof(c->list_path));
     }
     return 0;
 }
@@ -386,7 +433,7 @@ static const struct {
 } steps[] = {
     {"workspace", step_workspace}, {"token", step_token},     {"manifest", step_manifest},
     {"keygen", step_keygen},       {"cast", step_cast},       {"lists", step_lists},
-    {"decrypt", step_decrypt},     {"tally", step_tally},     {"check", step_check},
+    {"mix", step_mix},             {"decrypt", step_decrypt},     {"tally", step_tally},     {"check", step_check},
     {"inspect", step_inspect},
 };
 
