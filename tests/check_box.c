@@ -534,7 +534,7 @@ START_TEST(test_bundle_tamper_every_file) {
         ck_assert_uint_gt(len, 0);
         /* first, middle and last byte, each on its own copy */
         size_t at[3] = {0, len / 2, len - 1};
-        for (int k = 0; k < 3; k++) {
+        for (int k = evt_quick() ? 1 : 0; k < (evt_quick() ? 2 : 3); k++) {
             d[at[k]] ^= 0x20;
             evt_write(p, d, len);
             expect_refusal(&e, copy, names[i], check_for(names[i]));
