@@ -252,7 +252,8 @@ static evote_err_t encrypt_with(evote_ballot_t *out, const uint8_t manifest_hash
     const EC_GROUP *g = evote_ec_group();
     const BIGNUM *n = evote_ec_order();
     EC_POINT *ppk = NULL, *pm = NULL, *c1 = NULL, *c2 = NULL, *t = NULL;
-    BIGNUM *c = NULL, *z = NULL, *cr = NULL;
+    BIGNUM *c = NULL, *z = NULL, *cr = NULL, *cm = NULL;
+    BN_MONT_CTX *mont = EC_GROUP_get_mont_data(g);
     BN_CTX *bn = NULL;
     uint8_t menc[EVOTE_POINT_LEN];
     evote_ballot_t b;
@@ -267,6 +268,7 @@ static evote_err_t encrypt_with(evote_ballot_t *out, const uint8_t manifest_hash
     ALLOC_GUARD(c = BN_new());
     ALLOC_GUARD(z = BN_new());
     ALLOC_GUARD(cr = BN_new());
+    ALLOC_GUARD(cm = BN_new());
     BN_set_flags(r, BN_FLG_CONSTTIME);
     BN_set_flags(k, BN_FLG_CONSTTIME);
     BN_set_flags(cr, BN_FLG_CONSTTIME);
@@ -289,8 +291,13 @@ static evote_err_t encrypt_with(evote_ballot_t *out, const uint8_t manifest_hash
     GUARD(evote_ec_encode(b.proof_t, t, bn));
     /* z = k + c·r mod n */
     GUARD(challenge_scalar(c, &b, pk, bn));
-    OSSL_GUARD(BN_mod_mul(cr, c, r, n, bn));
-    OSSL_GUARD(BN_mod_add(z, k, cr, n, bn));
+    /* Secret-dependent arithmetic in Montgomery form and with the
+     * fixed-top modular addition, so that no division runs on r:
+     * cr = (c·R)·r·R⁻¹ = c·r mod n; z = k + cr mod n (both inputs < n). */
+    ENSURE(mont != NULL, EVOTE_ERR_CRYPTO, "no Montgomery context for the group order");
+    OSSL_GUARD(BN_to_montgomery(cm, c, mont, bn));
+    OSSL_GUARD(BN_mod_mul_montgomery(cr, cm, r, mont, bn));
+    OSSL_GUARD(BN_mod_add_quick(z, k, cr, n));
     /* z = 0 happens with probability 1/n; verifiers refuse it, so do we. */
     ENSURE(!BN_is_zero(z), EVOTE_ERR_INTERNAL, "proof response is zero");
     GUARD(evote_scalar_encode(b.proof_z, z));
@@ -305,6 +312,7 @@ out:
     BN_free(c);
     BN_clear_free(z);
     BN_clear_free(cr);
+    BN_free(cm);
     BN_CTX_free(bn);
     return ret;
 }
