@@ -303,17 +303,25 @@ static int step_lists(struct demo *d) {
         struct contest_run *c = &d->contests[ci];
         evote_ct_t *cts = NULL;
         size_t n = 0;
+        char workspace_copy[PATH_MAX];
+        snprintf(workspace_copy, sizeof(workspace_copy), "%s", c->list_path);
         demo_box_list_path(&d->box, c->id, c->list_path, sizeof(c->list_path));
         if ((rv = evote_ctlist_read(c->list_path, &cts, &n)) != EVOTE_OK)
             return fail("ciphertext list", rv);
         bool same = n == c->ncts && memcmp(cts, c->cts, n * sizeof(*cts)) == 0;
+        /* A copy under the workspace's usual name, for inspection and for
+         * tools run by hand after the demo. */
+        rv = same ? evote_ctlist_write(workspace_copy, cts, n) : EVOTE_OK;
         free(cts);
         if (!same) {
             fprintf(stderr, "evote demo: %s: imported list differs from the ballots cast\n",
                     c->list_path);
             return 1;
         }
-        printf("list       %s (%zu ciphertexts, as cast)\n", c->list_path, n);
+        if (rv != EVOTE_OK)
+            return fail("ciphertext list", rv);
+        printf("list       %s (%zu ciphertexts, as cast; copy %s)\n", c->list_path, n,
+               workspace_copy);
     }
     return 0;
 }

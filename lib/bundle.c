@@ -483,6 +483,8 @@ static bool is_index_sig(const char *rel) {
     return box_id_valid(id);
 }
 
+static int cmp_c1(const void *a, const void *b) { return memcmp(a, b, EVOTE_POINT_LEN); }
+
 /* Parse an EVBX file into a tree of leaf hashes and ciphertexts. */
 static evote_err_t read_evbx(const char *path, const char *rel, const evote_manifest_t *m,
                              const uint8_t *pk, const char *contest, evote_merkle_tree_t *t,
@@ -523,6 +525,21 @@ static evote_err_t read_evbx(const char *path, const char *rel, const evote_mani
     }
     if (off != len)
         FAIL_AT(EVOTE_ERR_BUNDLE, rel, "ballots-format", "%zu trailing bytes", len - off);
+    /* Reception refuses a repeated C1 (a replayed or mauled copy); so does
+     * the counting machine. */
+    if (count > 1) {
+        uint8_t(*c1s)[EVOTE_POINT_LEN] = malloc((size_t)count * EVOTE_POINT_LEN);
+        ALLOC_GUARD(c1s);
+        for (uint64_t i = 0; i < count; i++)
+            memcpy(c1s[i], v[i].c1, EVOTE_POINT_LEN);
+        qsort(c1s, (size_t)count, EVOTE_POINT_LEN, cmp_c1);
+        bool dup = false;
+        for (uint64_t i = 1; i < count && !dup; i++)
+            dup = memcmp(c1s[i - 1], c1s[i], EVOTE_POINT_LEN) == 0;
+        free(c1s);
+        if (dup)
+            FAIL_AT(EVOTE_ERR_REPLAY, rel, "replay", "two ballots share a C1");
+    }
     *cts = v;
     *ncts = (size_t)count;
     v = NULL;
