@@ -577,7 +577,7 @@ evote_err_t evote_bundle_import(const char *bundle, const char *out_dir,
     evote_buf_t ser = {0};
     bool made = false;
 
-    ENSURE(bundle != NULL && out_dir != NULL, EVOTE_ERR_ARG, "import: NULL argument");
+    ENSURE(bundle != NULL, EVOTE_ERR_ARG, "import: NULL argument");
     /* 1. The manifest the counting machine was given, byte for byte. */
     PATHF(path, "%s/manifest.json", bundle);
     AT("manifest.json", "file-set", evote_read_file(path, EVOTE_MANIFEST_MAX, &mbytes, &mlen));
@@ -807,7 +807,9 @@ evote_err_t evote_bundle_import(const char *bundle, const char *out_dir,
             FAIL_AT(EVOTE_ERR_DIGEST_MISMATCH, "closing.json", "program",
                     "the box was closed by another evote/libevote than opened it");
     }
-    /* 9. Accept: copy into place atomically. */
+    /* 9. Accept: copy into place atomically (evote_bundle_verify: no copy). */
+    if (out_dir == NULL)
+        goto out;
     GUARD(make_temp_dir(out_dir, tmp, sizeof(tmp)));
     made = true;
     for (size_t k = 0; k < fl.n; k++) {
@@ -853,4 +855,10 @@ out:
     free(ebytes);
     free(obytes);
     return ret;
+}
+
+evote_err_t evote_bundle_verify(const char *bundle_dir, const char *expected_manifest_path,
+                                const char *ca_pem_path, bool allow_program_change) {
+    return evote_bundle_import(bundle_dir, NULL, expected_manifest_path, ca_pem_path,
+                               allow_program_change);
 }
