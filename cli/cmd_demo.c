@@ -26,6 +26,7 @@
 #include <openssl/rand.h>
 
 #include "cli_hsm.h"
+#include "demo_box.h"
 #include "commands.h"
 
 #define DEMO_TOKEN "evote-demo"
@@ -62,6 +63,7 @@ struct demo {
     uint8_t pk[EVOTE_POINT_LEN];
     struct contest_run contests[DEMO_MAX_CONTESTS];
     size_t ncontests;
+    struct demo_box box; /* officials, ballot box, media, air-gapped import */
 };
 
 static const char DEMO_MANIFEST[] =
@@ -196,7 +198,7 @@ static int step_token(struct demo *d) {
 
 static int step_manifest(struct demo *d) {
     evote_err_t rv;
-    if (write_text(d->manifest_path, DEMO_MANIFEST, 0644) != 0)
+    if (demo_box_write_manifest(&d->box, d->manifest_path, DEMO_MANIFEST) != 0)
         return 1;
     if ((rv = evote_manifest_load(&d->m, d->manifest_path)) != EVOTE_OK)
         return fail("manifest", rv);
@@ -276,6 +278,8 @@ static int step_cast(struct demo *d) {
                 (rv = evote_ballot_decode(&back, buf, len)) != EVOTE_OK ||
                 (rv = evote_ballot_verify(&back, evote_manifest_hash(d->m), d->pk)) != EVOTE_OK)
                 return fail("cast", rv);
+            if (demo_box_add(&d->box, c->id, buf, len, back.c1) != 0)
+                return 1;
             memcpy(c->cts[c->ncts].c1, back.c1, EVOTE_POINT_LEN);
             memcpy(c->cts[c->ncts].c2, back.c2, EVOTE_POINT_LEN);
             c->ncts++;
@@ -287,13 +291,43 @@ static int step_cast(struct demo *d) {
     return 0;
 }
 
+static int step_officials(struct demo *d) { return demo_box_officials(&d->box, d->dir, d->module); }
+
+static int step_box_open(struct demo *d) {
+    return demo_box_open(&d->box, d->manifest_path, d->pubkey_path);
+}
+
+static int step_box_close(struct demo *d) {
+    return demo_box_close(&d->box, d->manifest_path, d->pubkey_path);
+}
+
+/* Counting reads the lists of the bundle imported on the air-gapped side,
+ * which must hold exactly the ciphertexts cast. */
 static int step_lists(struct demo *d) {
     evote_err_t rv;
     for (size_t ci = 0; ci < d->ncontests; ci++) {
         struct contest_run *c = &d->contests[ci];
-        if ((rv = evote_ctlist_write(c->list_path, c->cts, c->ncts)) != EVOTE_OK)
+        evote_ct_t *cts = NULL;
+        size_t n = 0;
+        char workspace_copy[PATH_MAX];
+        snprintf(workspace_copy, sizeof(workspace_copy), "%s", c->list_path);
+        demo_box_list_path(&d->box, c->id, c->list_path, sizeof(c->list_path));
+        if ((rv = evote_ctlist_read(c->list_path, &cts, &n)) != EVOTE_OK)
             return fail("ciphertext list", rv);
-        printf("list       %s\n", c->list_path);
+        bool same = n == c->ncts && memcmp(cts, c->cts, n * sizeof(*cts)) == 0;
+        /* A copy under the workspace's usual name, for inspection and for
+         * tools run by hand after the demo. */
+        rv = same ? evote_ctlist_write(workspace_copy, cts, n) : EVOTE_OK;
+        free(cts);
+        if (!same) {
+            fprintf(stderr, "evote demo: %s: imported list differs from the ballots cast\n",
+                    c->list_path);
+            return 1;
+        }
+        if (rv != EVOTE_OK)
+            return fail("ciphertext list", rv);
+        printf("list       %s (%zu ciphertexts, as cast; copy %s)\n", c->list_path, n,
+               workspace_copy);
     }
     return 0;
 }
@@ -434,6 +468,10 @@ static const struct {
     {"workspace", step_workspace}, {"token", step_token},     {"manifest", step_manifest},
     {"keygen", step_keygen},       {"cast", step_cast},       {"lists", step_lists},
     {"mix", step_mix},             {"decrypt", step_decrypt},     {"tally", step_tally},     {"check", step_check},
+    {"workspace", step_workspace}, {"token", step_token},     {"officials", step_officials},
+    {"manifest", step_manifest},   {"keygen", step_keygen},   {"box-open", step_box_open},
+    {"cast", step_cast},           {"box-close", step_box_close}, {"lists", step_lists},
+    {"decrypt", step_decrypt},     {"tally", step_tally},     {"check", step_check},
     {"inspect", step_inspect},
 };
 
@@ -445,6 +483,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 }
 
 static void demo_free(struct demo *d, bool failed) {
+    demo_box_free(&d->box);
     evote_hsm_free(d->hsm);
     for (size_t i = 0; i < d->ncontests; i++) {
         evote_tally_free(d->contests[i].tally);
