@@ -45,6 +45,7 @@ default_crl_days = 36500
 [ pol ]
 countryName = optional
 organizationName = optional
+organizationalUnitName = optional
 serialNumber = optional
 commonName = supplied
 [ voter ]
@@ -58,8 +59,13 @@ keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 CNF
     openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$name.key" 2>/dev/null
-    openssl req -new -x509 -key "$name.key" -subj "$subj" -days 36500 -sha256 \
-        -config "$name.cnf" -extensions root -out "$name.pem"
+    # Self-signed through `openssl ca` so that the CA is valid from 2020 on
+    # (tests receive at fixed times long before today).
+    openssl req -new -key "$name.key" -subj "$subj" -config "$name.cnf" -out "$name.csr"
+    openssl ca -batch -selfsign -config "$name.cnf" -keyfile "$name.key" -in "$name.csr" \
+        -extensions root -startdate 20200101000000Z -enddate 20500101000000Z \
+        -out "$name.pem" -notext 2>/dev/null
+    rm -f "$name.csr"
 }
 
 voter() { # ca name keytype start end serialNumber

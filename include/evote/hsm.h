@@ -7,8 +7,11 @@
  * build's default (SoftHSM2).
  *
  * Thread safety: an evote_hsm_t may be used from several threads at once
- * for evote_hsm_derive_x() and evote_hsm_decrypt(); each call borrows one of
- * the handle's sessions. Login, key generation and free are not concurrent.
+ * for evote_hsm_derive_x() and evote_hsm_derive_lift() (and so for
+ * evote_decrypt_*); each call borrows one of the handle's sessions. Open,
+ * key generation, key selection and free are not concurrent with anything
+ * else on the same handle. One process holds at most one open handle per
+ * token (PKCS#11 login state is shared by all sessions of a process).
  */
 #ifndef EVOTE_HSM_H
 #define EVOTE_HSM_H
@@ -81,10 +84,53 @@ typedef struct {
     int sensitive, extractable, never_extractable, always_sensitive;
     int derive, sign, decrypt, token, private_;
     int value_readable;
+    /* Appended: 1 true, 0 false, -1 if the token did not report it. */
+    int unwrap, sign_recover;
 } evote_hsm_key_attrs_t;
 
+/* Attributes of the selected key (after evote_hsm_keygen/select_key). */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_hsm_key_attrs(evote_hsm_t *hsm, evote_hsm_key_attrs_t *out);
+
+/*
+ * CKA_ID of the selected key pair (keygen sets 16 random bytes). *len
+ * receives its length; EVOTE_ERR_TOO_LARGE if cap is smaller.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_key_id(evote_hsm_t *hsm, uint8_t *out, size_t cap, size_t *len);
+
+/* Public key (33 bytes) of the selected key pair. */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_key_public(evote_hsm_t *hsm, uint8_t pub[EVOTE_POINT_LEN]);
+
+/* Number of sessions the handle holds (the useful number of threads). */
+EVOTE_API unsigned evote_hsm_session_count(const evote_hsm_t *hsm);
+
+/* What the token says about itself (blank padding removed, NUL-terminated). */
+typedef struct {
+    char label[33];
+    char manufacturer[33];
+    char model[17];
+    char serial[17];
+    char module_path[4096];
+    unsigned long slot_id;
+} evote_hsm_token_info_t;
+
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_token_info(evote_hsm_t *hsm, evote_hsm_token_info_t *out);
+
+/*
+ * Key-generation ceremony record (JSON, written atomically, refuses to
+ * overwrite): manifest hash and election id, token label/serial/model/
+ * manufacturer, key label and CKA_ID, public key (hex), the key attributes
+ * as read back from the token, and the time in UTC and JST. Layout:
+ * docs/PROTOCOL.md §7.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_keygen_record_write(evote_hsm_t *hsm, const char *path,
+                              const char *key_label,
+                              const uint8_t manifest_hash[EVOTE_HASH_LEN],
+                              const char *election_id);
 
 /*
  * One CKM_ECDH1_DERIVE with the selected key: x_out = x-coordinate of
@@ -97,8 +143,10 @@ evote_hsm_derive_x(evote_hsm_t *hsm, const uint8_t point[EVOTE_POINT_LEN],
 
 /*
  * The full point key·P recovered from a derive, both candidates: the derive
- * yields only x, so out_pos/out_neg are the two lifts ±S (33 bytes each,
- * out_pos with even y). Used by decryption and by observer confirmation.
+ * yields only x, so out_even/out_odd are the two lifts ±S (33 bytes each:
+ * 0x02 ‖ x and 0x03 ‖ x, x checked to be on the curve). Which of them is
+ * key·P is decided by the caller (evote_decrypt_resolve). Used by
+ * decryption and by observer confirmation.
  */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_hsm_derive_lift(evote_hsm_t *hsm, const uint8_t point[EVOTE_POINT_LEN],

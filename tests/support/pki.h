@@ -3,7 +3,9 @@
 #ifndef EVOTE_TEST_PKI_H
 #define EVOTE_TEST_PKI_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A fixed time inside every ordinary test certificate's validity and the
  * demo manifest's voting window: 2030-06-01T12:00:00Z. */
@@ -27,3 +29,34 @@ const char *evt_pki_path(const char *dir, const char *name, const char *suffix);
 void evt_voter_token(const char *dir, const char *label, const char *name);
 
 #endif
+
+/* ---- many voters in memory (property tests, benchmarks) ---------------- */
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+typedef struct {
+    EVP_PKEY *key;
+    X509 *cert;
+    uint8_t *cert_der;
+    size_t cert_der_len;
+    uint8_t cert_sha256[32];
+    char issuer[512], serial_hex[130];
+    char voter_id[32];
+} evt_voter_t;
+
+/*
+ * n voters with fresh keys (P-256, or RSA-2048 if rsa) and certificates of
+ * the national-ID profile issued by dir/pki/ca (valid 2025..2036), serials
+ * starting at first_serial. Free with evt_voters_free.
+ */
+evt_voter_t *evt_voters_make(const char *dir, size_t n, bool rsa, unsigned first_serial);
+void evt_voters_free(evt_voter_t *v, size_t n);
+/* CMS SignedData (DER, attached) of data by the voter; caller frees. */
+uint8_t *evt_voter_sign(const evt_voter_t *v, const uint8_t *data, size_t len,
+                        size_t *der_len);
+/* The signature value inside a SignedData (pointer into der). */
+const uint8_t *evt_cms_signature(const uint8_t *der, size_t len, size_t *sig_len);
+/* A CSV roll line for the voter: by certificate hash (by_hash) or by
+ * issuer and serial, eligible for the contests (space-separated). */
+void evt_voter_roll_line(const evt_voter_t *v, bool by_hash, const char *contests,
+                         char *out, size_t cap);
