@@ -125,7 +125,7 @@ int cmd_decrypt_partial(int argc, char **argv) {
     const char *stop = getenv("EVOTE_TEST_STOP_AFTER");
     if (stop != NULL)
         o.stop_after = strtoul(stop, NULL, 10);
-    e = evote_partial_compute(&part, cli_hsm_derive, hsm, evote_manifest_hash(m), contest,
+    e = evote_partial_compute_hsm(&part, hsm, evote_manifest_hash(m), contest,
                               tid, tpk, lh, cts, n, &o);
     if (e != EVOTE_OK) {
         cli_fail(e, "partial decryption");

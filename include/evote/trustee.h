@@ -19,6 +19,7 @@
 #include "ballot.h"
 #include "common.h"
 #include "group.h"
+#include "hsm.h"
 #include "manifest.h"
 #include "tally.h"
 
@@ -140,6 +141,20 @@ evote_partial_compute(evote_partial_t **out, evote_derive_x_fn derive, void *ctx
                       const uint8_t list_hash[EVOTE_HASH_LEN],
                       const evote_ct_t *cts, size_t n,
                       const evote_partial_opts_t *opts);
+
+/*
+ * The same on a trustee's token opened with evote_hsm_open (key selected):
+ * C1 and C1 + G go to the token as already validated uncompressed points
+ * (no second decoding per derive), one derive per session at a time.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_partial_compute_hsm(evote_partial_t **out, evote_hsm_t *hsm,
+                          const uint8_t manifest_hash[EVOTE_HASH_LEN],
+                          const char *contest_id, const char *trustee_id,
+                          const uint8_t pk_i[EVOTE_POINT_LEN],
+                          const uint8_t list_hash[EVOTE_HASH_LEN],
+                          const evote_ct_t *cts, size_t n,
+                          const evote_partial_opts_t *opts);
 
 EVOTE_API void evote_partial_free(evote_partial_t *p);
 
