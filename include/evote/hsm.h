@@ -153,6 +153,23 @@ evote_hsm_derive_lift(evote_hsm_t *hsm, const uint8_t point[EVOTE_POINT_LEN],
                       uint8_t out_even[EVOTE_POINT_LEN],
                       uint8_t out_odd[EVOTE_POINT_LEN]);
 
+/*
+ * Stand-in voter cards (tests, demo): store the private key of key_pem_path
+ * (RSA or P-256, PEM) and the certificate of cert_pem_path on the token
+ * labelled token_label, both under key_label and a CKA_ID derived from the
+ * public key. The private key is token, private, sensitive, not
+ * extractable, sign only. A real ID card generates its key on the card;
+ * this exists so that throwaway SoftHSM2 tokens can play that part.
+ * Errors: EVOTE_ERR_MODULE_LOAD, EVOTE_ERR_TOKEN_NOT_FOUND,
+ * EVOTE_ERR_PIN_INCORRECT, EVOTE_ERR_KEY_EXISTS, EVOTE_ERR_KEY_MISMATCH
+ * (certificate of another key), EVOTE_ERR_FORMAT, EVOTE_ERR_PKCS11.
+ * Not concurrent with other users of the module in the same process.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_import_key_cert(const char *module_path, const char *token_label,
+                          const char *pin, size_t pin_len, const char *key_label,
+                          const char *key_pem_path, const char *cert_pem_path);
+
 #ifdef __cplusplus
 }
 #endif

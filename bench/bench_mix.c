@@ -1,0 +1,103 @@
+/*
+ * Mix-net benchmark: shuffle+prove and verify of one party at N = 10 000
+ * (--n to change, --big for N = 1 000 000 on all cores), as wall time and
+ * as P-256 multiplications per ciphertext ("mul", bench_mul_rate()).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+
+#include "bench.h"
+#include "internal.h"
+#include "evote/evote.h"
+
+/* n ciphertexts of random points under a random key (fast: fixed base). */
+static evote_ct_t *bench_list(size_t n, uint8_t pk[33]) {
+    const EC_GROUP *g = evote_ec_group();
+    EC_POINT *P = EC_POINT_new(g), *C = EC_POINT_new(g);
+    BIGNUM *x = BN_new(), *r = BN_new();
+    evote_ct_t *cts = calloc(n, sizeof(*cts));
+    if (!P || !C || !x || !r || !cts || evote_scalar_random(x) != EVOTE_OK ||
+        EC_POINT_mul(g, P, x, NULL, NULL, NULL) != 1 || evote_ec_encode(pk, P, NULL))
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        if (evote_scalar_random(r) != EVOTE_OK ||
+            EC_POINT_mul(g, C, r, NULL, NULL, NULL) != 1 ||
+            evote_ec_encode(cts[i].c1, C, NULL) != EVOTE_OK ||
+            EC_POINT_mul(g, C, x, NULL, NULL, NULL) != 1 ||
+            evote_ec_encode(cts[i].c2, C, NULL) != EVOTE_OK)
+            abort();
+        if (i % 64 == 0 && BN_add_word(x, 1) != 1) /* vary the messages a little */
+            abort();
+    }
+    EC_POINT_free(P);
+    EC_POINT_free(C);
+    BN_free(x);
+    BN_free(r);
+    return cts;
+}
+
+static int run(size_t n, unsigned threads, double rate, bool progress, double *tp,
+               double *tv) {
+    char dir[] = "/tmp/evote-bench-mix-XXXXXX", chain[64];
+    uint8_t pk[33];
+    evote_mix_params_t *p = NULL;
+    evote_mix_report_t rep;
+    evote_mix_opts_t o = {threads, progress};
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    snprintf(chain, sizeof(chain), "%s/chain", dir);
+    evote_ct_t *in = bench_list(n, pk);
+    if (evote_mix_params_new(&p, "bench-election", "bench-contest", 1) != EVOTE_OK)
+        return 1;
+    char list[96];
+    snprintf(list, sizeof(list), "%s/in.bt", dir);
+    if (evote_ctlist_write(list, in, n) != EVOTE_OK)
+        return 1;
+    double t0 = bench_now();
+    evote_err_t rv = evote_mix_run_file(p, pk, list, 1, chain, &o);
+    double t1 = bench_now();
+    if (rv == EVOTE_OK)
+        rv = evote_mix_verify_dir(p, chain, pk, in, n, &o, &rep, NULL, NULL);
+    double t2 = bench_now();
+    if (rv != EVOTE_OK)
+        fprintf(stderr, "bench mix: %s (%s)\n", evote_strerror(rv), evote_err_detail());
+    *tp = t1 - t0;
+    *tv = t2 - t1;
+    (void)rate;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    evote_mix_params_free(p);
+    free(in);
+    return rv == EVOTE_OK ? 0 : 1;
+}
+
+int bench_mix(const struct bench_opts *o) {
+    double rate = bench_mul_rate();
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned all = o->threads ? o->threads : (unsigned)(cores > 0 ? cores : 1);
+    size_t n = o->n ? o->n : (o->big ? 1000000 : 10000);
+    double tp, tv;
+    printf("mix: P-256 variable-base mul: %.0f mul/s on one thread (the unit)\n", rate);
+    if (!o->big) {
+        if (run(n, 1, rate, false, &tp, &tv) != 0)
+            return 1;
+        printf("mix: N=%zu, 1 thread:   shuffle+prove %.2f s = %.2f mul/ct, verify %.2f s = "
+               "%.2f mul/ct\n",
+               n, tp, tp * rate / n, tv, tv * rate / n);
+    }
+    if (run(n, all, rate, o->big, &tp, &tv) != 0)
+        return 1;
+    printf("mix: N=%zu, %u threads: shuffle+prove %.2f s = %.2f mul/ct, verify %.2f s = "
+           "%.2f mul/ct (wall time x threads / N: %.2f, %.2f)\n",
+           n, all, tp, tp * rate / n, tv, tv * rate / n, tp * rate * all / n,
+           tv * rate * all / n);
+    printf("mix: peak RSS %.0f MiB\n", bench_peak_rss_mib());
+    return 0;
+}

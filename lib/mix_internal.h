@@ -1,0 +1,119 @@
+/*
+ * libevote — mix-net internals shared by lib/mix*.c (not installed).
+ *
+ * Points inside the mix code are kept as affine (x, y) pairs of 32-byte
+ * big-endian coordinates (mix_pt): that is what Verificatum's byte trees
+ * carry, it costs no square root to load, and 64 bytes per point keeps a
+ * million-ballot proof well inside memory. EC_POINTs are made only for the
+ * chunk being computed.
+ */
+#ifndef EVOTE_MIX_INTERNAL_H
+#define EVOTE_MIX_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "evote/bytetree.h"
+#include "evote/mix.h"
+#include "internal.h"
+
+typedef struct {
+    uint8_t x[32], y[32];
+} mix_pt;
+
+/* Scalars mod n, 32 bytes big-endian. */
+typedef struct {
+    uint8_t b[32];
+} mix_sc;
+
+/* ---- protInfo subset ------------------------------------------------- */
+struct evote_mix_params {
+    char version[16];
+    char sid[1025];
+    uint32_t statdist, vbitlenro, ebitlenro;
+    uint32_t nopart, thres, width, keywidth;
+};
+
+/* ---- PRG and random oracle (VERIFICATUM.md "Hashes, PRG, random oracle") */
+typedef struct {
+    uint8_t seed[32];
+    uint32_t ctr;
+    uint8_t buf[32];
+    size_t pos; /* next unread byte of buf; 32 = empty */
+} mix_prg;
+
+void mix_prg_init(mix_prg *g, const uint8_t seed[32]);
+evote_err_t mix_prg_bytes(mix_prg *g, uint8_t *out, size_t len);
+
+/* RO_nbits(ρ ‖ data): start, feed the data, finish into out (⌈nbits/8⌉ bytes). */
+typedef struct {
+    EVP_MD_CTX *md;
+    uint32_t nbits;
+} mix_ro;
+evote_err_t mix_ro_begin(mix_ro *ro, uint32_t nbits, const uint8_t rho[32]);
+evote_err_t mix_ro_update(mix_ro *ro, const void *data, size_t len);
+evote_err_t mix_ro_final(mix_ro *ro, uint8_t *out);
+void mix_ro_abort(mix_ro *ro);
+
+/* Byte-tree framing into a running hash. */
+evote_err_t mix_ro_node(mix_ro *ro, uint32_t n);
+evote_err_t mix_ro_leaf(mix_ro *ro, const void *data, uint32_t len);
+evote_err_t mix_ro_point(mix_ro *ro, const mix_pt *p);
+
+/* ---- points ------------------------------------------------------------ */
+/* Byte-tree point node(leaf x, leaf y) → mix_pt, validated on the curve. */
+evote_err_t mix_read_point(evote_bt_reader_t *r, mix_pt *out, EC_POINT *tmp, BN_CTX *bn);
+evote_err_t mix_read_points(evote_bt_reader_t *r, mix_pt *out, size_t n);
+evote_err_t mix_read_scalar(evote_bt_reader_t *r, mix_sc *out);
+evote_err_t mix_put_point(evote_buf_t *b, const mix_pt *p);
+evote_err_t mix_put_scalar(evote_buf_t *b, const mix_sc *s);
+#define MIX_PT_BT_LEN 81
+void mix_point_bytes(uint8_t out[MIX_PT_BT_LEN], const mix_pt *p); /* its byte-tree bytes */
+
+evote_err_t mix_pt_to_ec(EC_POINT *out, const mix_pt *p, BN_CTX *bn);
+evote_err_t mix_ec_to_pt(mix_pt *out, const EC_POINT *p, BN_CTX *bn);
+evote_err_t mix_pt_from_compressed(mix_pt *out, const uint8_t in[EVOTE_POINT_LEN]);
+evote_err_t mix_pt_to_compressed(uint8_t out[EVOTE_POINT_LEN], const mix_pt *p);
+bool mix_pt_eq(const mix_pt *a, const mix_pt *b);
+void mix_generator(mix_pt *g);
+
+/* ---- parallel arithmetic ----------------------------------------------- */
+unsigned mix_threads(unsigned requested);
+
+/* Σ k_i·P_i over n points (scalars < n, may be NULL for all-ones). */
+evote_err_t mix_msm(EC_POINT *out, const mix_pt *pts, size_t stride, const mix_sc *k,
+                    size_t n, unsigned threads);
+/* Fixed-base table for a point (EC_GROUP copy with it as generator). */
+typedef struct {
+    EC_GROUP *grp;
+} mix_fb;
+evote_err_t mix_fb_new(mix_fb *fb, const mix_pt *base);
+void mix_fb_free(mix_fb *fb);
+/* out = k·base (+ add, if add != NULL). */
+evote_err_t mix_fb_mul(const mix_fb *fb, EC_POINT *out, const BIGNUM *k, BN_CTX *bn);
+
+/* Convert many EC_POINTs to affine mix_pt (one inversion per batch). */
+evote_err_t mix_ec_to_pts(mix_pt *out, EC_POINT **pts, size_t n, BN_CTX *bn);
+
+/* Run fn(arg, start, end, thread_index) over [0, n) in parallel. */
+typedef evote_err_t (*mix_range_fn)(void *arg, size_t start, size_t end, unsigned t);
+evote_err_t mix_parallel(size_t n, unsigned threads, mix_range_fn fn, void *arg);
+
+/* ---- generators, prefix ------------------------------------------------ */
+evote_err_t mix_generators(const uint8_t rho[32], uint32_t statdist, mix_pt *h, size_t n,
+                           unsigned threads);
+
+/* ---- progress ----------------------------------------------------------- */
+typedef struct {
+    bool on;
+    const char *what;
+    double t0, last;
+} mix_progress;
+void mix_progress_start(mix_progress *p, bool on, const char *what);
+void mix_progress_step(mix_progress *p, double frac);
+void mix_progress_done(mix_progress *p);
+
+#endif /* EVOTE_MIX_INTERNAL_H */

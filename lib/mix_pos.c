@@ -1,0 +1,691 @@
+/*
+ * libevote — Terelius–Wikström proof of shuffle (VMN's PoSBasicTW, width 1,
+ * non-interactive): prover and verifier of one mix party.
+ *
+ * Notation follows VERIFICATUM.md: h the independent generators, u the
+ * permutation commitment, w the input and w' the output list, e the
+ * batching vector from PRG(s), v the challenge. Output j is the
+ * re-encryption of input φ(j); u_{φ(j)} = r_{φ(j)}·G + h_j, so e'_j =
+ * e_{φ(j)} (docs/PROTOCOL.md §14).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/rand.h>
+
+#include "mix_pos.h"
+
+/* ---- challenges ----------------------------------------------------------- */
+
+static evote_err_t ro_points(mix_ro *ro, const mix_pt *p, size_t n) {
+    evote_err_t ret = EVOTE_OK;
+    GUARD(mix_ro_node(ro, (uint32_t)n));
+    for (size_t i = 0; i < n; i++)
+        GUARD(mix_ro_point(ro, &p[i]));
+out:
+    return ret;
+}
+
+static evote_err_t ro_ctl(mix_ro *ro, const mix_ctl *c) {
+    evote_err_t ret = EVOTE_OK;
+    GUARD(mix_ro_node(ro, 2));
+    GUARD(ro_points(ro, c->a, c->n));
+    GUARD(ro_points(ro, c->b, c->n));
+out:
+    return ret;
+}
+
+/* s = RO(ρ ‖ node(G, h, u, pk, w, w')) */
+static evote_err_t derive_s(const mix_stmt *st, const mix_pt *u, uint8_t s[32]) {
+    evote_err_t ret = EVOTE_OK;
+    mix_ro ro = {0};
+    mix_pt g;
+    mix_generator(&g);
+    GUARD(mix_ro_begin(&ro, 256, st->rho));
+    GUARD(mix_ro_node(&ro, 6));
+    GUARD(mix_ro_point(&ro, &g));
+    GUARD(ro_points(&ro, st->h, st->n));
+    GUARD(ro_points(&ro, u, st->n));
+    GUARD(mix_ro_node(&ro, 2));
+    GUARD(mix_ro_point(&ro, &g));
+    GUARD(mix_ro_point(&ro, &st->pk));
+    GUARD(ro_ctl(&ro, st->w));
+    GUARD(ro_ctl(&ro, st->wp));
+    GUARD(mix_ro_final(&ro, s));
+out:
+    mix_ro_abort(&ro);
+    return ret;
+}
+
+/* e_i: successive ⌈ebitlen/8⌉-byte integers from PRG(s), top bits masked, mod n. */
+static evote_err_t derive_e(const mix_stmt *st, const uint8_t s[32], mix_sc *e) {
+    evote_err_t ret = EVOTE_OK;
+    mix_prg prg;
+    size_t len = (st->ebitlen + 7) / 8;
+    uint8_t buf[32];
+    BIGNUM *x = NULL;
+    BN_CTX *bn = NULL;
+    ALLOC_GUARD(x = BN_new());
+    ALLOC_GUARD(bn = BN_CTX_new());
+    mix_prg_init(&prg, s);
+    for (size_t i = 0; i < st->n; i++) {
+        GUARD(mix_prg_bytes(&prg, buf, len));
+        if (st->ebitlen % 8 != 0)
+            buf[0] &= (uint8_t)(0xff >> (8 - st->ebitlen % 8));
+        ALLOC_GUARD(BN_bin2bn(buf, (int)len, x));
+        OSSL_GUARD(BN_nnmod(x, x, evote_ec_order(), bn));
+        GUARD(evote_scalar_encode(e[i].b, x));
+    }
+out:
+    BN_free(x);
+    BN_CTX_free(bn);
+    return ret;
+}
+
+/* v = RO_vbitlen(ρ ‖ node(leaf(s), commitment)) mod n */
+static evote_err_t derive_v(const mix_stmt *st, const uint8_t s[32], const mix_commit *c,
+                            BIGNUM *v) {
+    evote_err_t ret = EVOTE_OK;
+    mix_ro ro = {0};
+    uint8_t out[32];
+    BN_CTX *bn = NULL;
+    ALLOC_GUARD(bn = BN_CTX_new());
+    GUARD(mix_ro_begin(&ro, st->vbitlen, st->rho));
+    GUARD(mix_ro_node(&ro, 2));
+    GUARD(mix_ro_leaf(&ro, s, 32));
+    GUARD(mix_ro_node(&ro, 6));
+    GUARD(ro_points(&ro, c->B, st->n));
+    GUARD(mix_ro_point(&ro, &c->Ap));
+    GUARD(ro_points(&ro, c->Bp, st->n));
+    GUARD(mix_ro_point(&ro, &c->Cp));
+    GUARD(mix_ro_point(&ro, &c->Dp));
+    GUARD(mix_ro_node(&ro, 2));
+    GUARD(mix_ro_point(&ro, &c->Fpa));
+    GUARD(mix_ro_point(&ro, &c->Fpb));
+    GUARD(mix_ro_final(&ro, out));
+    ALLOC_GUARD(BN_bin2bn(out, (int)((st->vbitlen + 7) / 8), v));
+    OSSL_GUARD(BN_nnmod(v, v, evote_ec_order(), bn));
+out:
+    mix_ro_abort(&ro);
+    BN_CTX_free(bn);
+    return ret;
+}
+
+/* ---- verifier ---------------------------------------------------------------- */
+
+static evote_err_t fail_check(const char *check) {
+    return evote_fail(EVOTE_ERR_SHUFFLE_PROOF, "check %s failed", check);
+}
+
+/* out = k·P (+ m·G) for one point; k, m may be NULL. */
+static evote_err_t mul1(EC_POINT *out, const BIGNUM *m, const mix_pt *P, const BIGNUM *k,
+                        BN_CTX *bn) {
+    evote_err_t ret = EVOTE_OK;
+    const EC_GROUP *g = evote_ec_group();
+    EC_POINT *p = NULL;
+    if (P != NULL) {
+        ALLOC_GUARD(p = EC_POINT_new(g));
+        GUARD(mix_pt_to_ec(p, P, bn));
+    }
+    OSSL_GUARD(EC_POINT_mul(g, out, m, p, k, bn));
+out:
+    EC_POINT_free(p);
+    return ret;
+}
+
+static bool ec_eq(const EC_POINT *a, const EC_POINT *b, BN_CTX *bn) {
+    return EC_POINT_cmp(evote_ec_group(), a, b, bn) == 0;
+}
+
+evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pt *u, const mix_commit *c,
+                           const mix_reply *r, const char **failed_check) {
+    evote_err_t ret = EVOTE_OK;
+    const EC_GROUP *g = evote_ec_group();
+    const BIGNUM *q = evote_ec_order();
+    size_t n = st->n;
+    uint8_t s[32];
+    mix_sc *e = NULL, *cB = NULL, *rr = NULL;
+    BN_CTX *bn = NULL;
+    BIGNUM *v = NULL, *t = NULL, *t2 = NULL, *acc = NULL, *ri = NULL, *rn = NULL;
+    EC_POINT *A = NULL, *F[2] = {NULL, NULL}, *L = NULL, *R = NULL, *T = NULL, *Su = NULL,
+             *Sh = NULL;
+    const char *check = "";
+
+    ENSURE(st != NULL && u != NULL && c != NULL && r != NULL && n >= 1, EVOTE_ERR_ARG,
+           "verify: bad argument");
+    ALLOC_GUARD(bn = BN_CTX_new());
+    ALLOC_GUARD(v = BN_new());
+    ALLOC_GUARD(t = BN_new());
+    ALLOC_GUARD(t2 = BN_new());
+    ALLOC_GUARD(acc = BN_new());
+    ALLOC_GUARD(ri = BN_new());
+    ALLOC_GUARD(rn = BN_new());
+    ALLOC_GUARD(A = EC_POINT_new(g));
+    ALLOC_GUARD(F[0] = EC_POINT_new(g));
+    ALLOC_GUARD(F[1] = EC_POINT_new(g));
+    ALLOC_GUARD(L = EC_POINT_new(g));
+    ALLOC_GUARD(R = EC_POINT_new(g));
+    ALLOC_GUARD(T = EC_POINT_new(g));
+    ALLOC_GUARD(Su = EC_POINT_new(g));
+    ALLOC_GUARD(Sh = EC_POINT_new(g));
+    ALLOC_GUARD(e = malloc(n * sizeof(*e)));
+    ALLOC_GUARD(cB = malloc(n * sizeof(*cB)));
+    ALLOC_GUARD(rr = malloc(n * sizeof(*rr)));
+
+    GUARD(derive_s(st, u, s));
+    GUARD(derive_e(st, s, e));
+    GUARD(derive_v(st, s, c, v));
+
+    /* A: v·A + A' = k_A·G + Σ k_E,i·h_i */
+    check = "PoS.A";
+    GUARD(mix_msm(A, u, 0, e, n, st->threads));
+    GUARD(mul1(L, NULL, NULL, NULL, bn)); /* L = 0 */
+    OSSL_GUARD(EC_POINT_mul(g, L, NULL, A, v, bn));
+    GUARD(mul1(T, NULL, &c->Ap, BN_value_one(), bn));
+    OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
+    GUARD(mix_msm(R, st->h, 0, r->kE, n, st->threads));
+    ALLOC_GUARD(BN_bin2bn(r->kA.b, 32, t));
+    GUARD(mul1(T, t, NULL, NULL, bn));
+    OSSL_GUARD(EC_POINT_add(g, R, R, T, bn));
+    if (!ec_eq(L, R, bn))
+        goto fail;
+
+    /* B, batched with random 128-bit weights ρ_i:
+     * Σ ρ_i (v·B_i + B'_i − k_B,i·G − k_E,i·B_{i−1}) = 0, B_{−1} = h_0. */
+    check = "PoS.B";
+    {
+        uint8_t rb[16];
+        BN_zero(acc);
+        for (size_t i = 0; i < n; i++) {
+            if (RAND_bytes(rb, sizeof(rb)) != 1) {
+                ret = evote_fail_ossl(EVOTE_ERR_RANDOM, "RAND_bytes");
+                goto out;
+            }
+            memset(rr[i].b, 0, 16);
+            memcpy(rr[i].b + 16, rb, 16);
+        }
+        for (size_t i = 0; i < n; i++) {
+            /* cB_i = ρ_i·v − ρ_{i+1}·k_E,i+1 */
+            ALLOC_GUARD(BN_bin2bn(rr[i].b, 32, ri));
+            OSSL_GUARD(BN_mod_mul(t, ri, v, q, bn));
+            if (i + 1 < n) {
+                ALLOC_GUARD(BN_bin2bn(rr[i + 1].b, 32, rn));
+                ALLOC_GUARD(BN_bin2bn(r->kE[i + 1].b, 32, t2));
+                OSSL_GUARD(BN_mod_mul(t2, rn, t2, q, bn));
+                OSSL_GUARD(BN_mod_sub(t, t, t2, q, bn));
+            }
+            GUARD(evote_scalar_encode(cB[i].b, t));
+            /* acc += ρ_i·k_B,i */
+            ALLOC_GUARD(BN_bin2bn(r->kB[i].b, 32, t2));
+            OSSL_GUARD(BN_mod_mul(t2, ri, t2, q, bn));
+            OSSL_GUARD(BN_mod_add(acc, acc, t2, q, bn));
+        }
+        GUARD(mix_msm(L, c->B, 0, cB, n, st->threads));
+        GUARD(mix_msm(T, c->Bp, 0, rr, n, st->threads));
+        OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
+        /* − acc·G − ρ_0·k_E,0·h_0 */
+        ALLOC_GUARD(BN_bin2bn(rr[0].b, 32, ri));
+        ALLOC_GUARD(BN_bin2bn(r->kE[0].b, 32, t2));
+        OSSL_GUARD(BN_mod_mul(t2, ri, t2, q, bn));
+        OSSL_GUARD(BN_mod_sub(t2, q, t2, q, bn));
+        OSSL_GUARD(BN_mod_sub(acc, q, acc, q, bn));
+        GUARD(mul1(T, acc, &st->h[0], t2, bn));
+        OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
+        if (!EC_POINT_is_at_infinity(g, L))
+            goto fail;
+    }
+
+    /* C: v·(Σu − Σh) + C' = k_C·G */
+    check = "PoS.C";
+    GUARD(mix_msm(Su, u, 0, NULL, n, st->threads));
+    GUARD(mix_msm(Sh, st->h, 0, NULL, n, st->threads));
+    OSSL_GUARD(EC_POINT_invert(g, Sh, bn));
+    OSSL_GUARD(EC_POINT_add(g, Su, Su, Sh, bn));
+    OSSL_GUARD(EC_POINT_mul(g, L, NULL, Su, v, bn));
+    GUARD(mul1(T, NULL, &c->Cp, BN_value_one(), bn));
+    OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
+    ALLOC_GUARD(BN_bin2bn(r->kC.b, 32, t));
+    GUARD(mul1(R, t, NULL, NULL, bn));
+    if (!ec_eq(L, R, bn))
+        goto fail;
+
+    /* D: v·(B_{N−1} − (Πe)·h_0) + D' = k_D·G */
+    check = "PoS.D";
+    OSSL_GUARD(BN_one(t));
+    for (size_t i = 0; i < n; i++) {
+        ALLOC_GUARD(BN_bin2bn(e[i].b, 32, t2));
+        OSSL_GUARD(BN_mod_mul(t, t, t2, q, bn));
+    }
+    OSSL_GUARD(BN_mod_sub(t, q, t, q, bn));
+    OSSL_GUARD(BN_mod_mul(t, t, v, q, bn)); /* −v·Πe */
+    GUARD(mul1(L, NULL, &st->h[0], t, bn));
+    GUARD(mul1(T, NULL, &c->B[n - 1], v, bn));
+    OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
+    GUARD(mul1(T, NULL, &c->Dp, BN_value_one(), bn));
+    OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
+    ALLOC_GUARD(BN_bin2bn(r->kD.b, 32, t));
+    GUARD(mul1(R, t, NULL, NULL, bn));
+    if (!ec_eq(L, R, bn))
+        goto fail;
+
+    /* F: v·F + F' = (−k_F·G, −k_F·Y) + Σ k_E,i·w'_i, componentwise */
+    check = "PoS.F";
+    ALLOC_GUARD(BN_bin2bn(r->kF.b, 32, t));
+    OSSL_GUARD(BN_mod_sub(t, q, t, q, bn)); /* −k_F */
+    for (int k = 0; k < 2; k++) {
+        const mix_pt *wa = k == 0 ? st->w->a : st->w->b;
+        const mix_pt *wpa = k == 0 ? st->wp->a : st->wp->b;
+        GUARD(mix_msm(F[k], wa, 0, e, n, st->threads));
+        OSSL_GUARD(EC_POINT_mul(g, L, NULL, F[k], v, bn));
+        GUARD(mul1(T, NULL, k == 0 ? &c->Fpa : &c->Fpb, BN_value_one(), bn));
+        OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
+        GUARD(mix_msm(R, wpa, 0, r->kE, n, st->threads));
+        if (k == 0) {
+            GUARD(mul1(T, t, NULL, NULL, bn));
+        } else {
+            GUARD(mul1(T, NULL, &st->pk, t, bn));
+        }
+        OSSL_GUARD(EC_POINT_add(g, R, R, T, bn));
+        if (!ec_eq(L, R, bn))
+            goto fail;
+    }
+    check = "";
+    goto out;
+fail:
+    ret = fail_check(check);
+out:
+    if (failed_check != NULL)
+        *failed_check = ret == EVOTE_OK ? "" : check;
+    free(e);
+    free(cB);
+    free(rr);
+    BN_free(v);
+    BN_free(t);
+    BN_free(t2);
+    BN_free(acc);
+    BN_free(ri);
+    BN_free(rn);
+    EC_POINT_free(A);
+    EC_POINT_free(F[0]);
+    EC_POINT_free(F[1]);
+    EC_POINT_free(L);
+    EC_POINT_free(R);
+    EC_POINT_free(T);
+    EC_POINT_free(Su);
+    EC_POINT_free(Sh);
+    BN_CTX_free(bn);
+    return ret;
+}
+
+/* ---- prover -------------------------------------------------------------------- */
+
+evote_err_t mix_random_permutation(uint32_t *perm, size_t n) {
+    evote_err_t ret = EVOTE_OK;
+    uint32_t buf[256];
+    size_t have = 0;
+    ENSURE(n <= UINT32_MAX, EVOTE_ERR_TOO_LARGE, "permutation too large");
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    /* Fisher–Yates; j uniform in [0, i] by rejection of the biased top. */
+    for (size_t i = n; i-- > 1;) {
+        uint64_t range = (uint64_t)i + 1, lim = (UINT64_C(1) << 32) / range * range, x;
+        do {
+            if (have == 0) {
+                if (RAND_priv_bytes((unsigned char *)buf, sizeof(buf)) != 1) {
+                    ret = evote_fail_ossl(EVOTE_ERR_RANDOM, "RAND_priv_bytes");
+                    goto out;
+                }
+                have = 256;
+            }
+            x = buf[--have];
+        } while (x >= lim);
+        size_t j = (size_t)(x % range);
+        uint32_t tmp = perm[i];
+        perm[i] = perm[j];
+        perm[j] = tmp;
+    }
+out:
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return ret;
+}
+
+/* Uniform scalars in [1, n−1]: 32 DRBG bytes each, rejected when ≥ n or 0
+ * (probability about 2^-32), drawn in bulk. */
+evote_err_t mix_random_scalars(mix_sc *out, size_t n) {
+    evote_err_t ret = EVOTE_OK;
+    static const uint8_t order[32] = {
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
+        0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
+    static const uint8_t zero[32] = {0};
+    size_t i = 0;
+    while (i < n) {
+        size_t want = n - i;
+        if (RAND_priv_bytes((unsigned char *)&out[i], (int)(want * sizeof(mix_sc))) != 1) {
+            ret = evote_fail_ossl(EVOTE_ERR_RANDOM, "RAND_priv_bytes");
+            goto out;
+        }
+        /* keep the good ones in place, redraw the rest */
+        size_t k = i;
+        for (size_t j = i; j < n; j++)
+            if (memcmp(out[j].b, order, 32) < 0 && memcmp(out[j].b, zero, 32) != 0)
+                out[k++] = out[j];
+        i = k;
+    }
+out:
+    return ret;
+}
+
+/* Per-element point work of the prover, split over threads. */
+struct prove_job {
+    const mix_stmt *st;
+    const mix_fb *fbY, *fbh0;
+    const uint32_t *phi;     /* output j ← input phi[j] (shuffle) */
+    const uint32_t *phic;    /* permutation committed to (= phi when honest) */
+    const mix_sc *s, *r, *x, *y, *beta_x, *y_eps;
+    mix_ctl *wp;
+    mix_pt *u, *B, *Bp;
+    int stage;
+};
+
+#define PJ_CHUNK 256
+
+static evote_err_t prove_range(void *arg, size_t start, size_t end, unsigned tix) {
+    struct prove_job *j = arg;
+    evote_err_t ret = EVOTE_OK;
+    const EC_GROUP *g = evote_ec_group();
+    EC_POINT *P[2][PJ_CHUNK] = {{0}}, *T = NULL;
+    BIGNUM *k = NULL, *k2 = NULL;
+    BN_CTX *bn = NULL;
+    (void)tix;
+    ALLOC_GUARD(bn = BN_CTX_new());
+    ALLOC_GUARD(k = BN_secure_new());
+    ALLOC_GUARD(k2 = BN_secure_new());
+    ALLOC_GUARD(T = EC_POINT_new(g));
+    for (int a = 0; a < 2; a++)
+        for (size_t i = 0; i < PJ_CHUNK; i++)
+            ALLOC_GUARD(P[a][i] = EC_POINT_new(g));
+    for (size_t s0 = start; s0 < end; s0 += PJ_CHUNK) {
+        size_t m = end - s0 < PJ_CHUNK ? end - s0 : PJ_CHUNK;
+        for (size_t i = 0; i < m; i++) {
+            size_t jx = s0 + i;
+            if (j->stage == 0) {
+                /* w'_j = w_φ(j) + (s_j·G, s_j·Y) */
+                uint32_t src = j->phi[jx];
+                ALLOC_GUARD(BN_bin2bn(j->s[jx].b, 32, k));
+                GUARD(mix_pt_to_ec(T, &j->st->w->a[src], bn));
+                OSSL_GUARD(EC_POINT_mul(g, P[0][i], k, NULL, NULL, bn));
+                OSSL_GUARD(EC_POINT_add(g, P[0][i], P[0][i], T, bn));
+                GUARD(mix_pt_to_ec(T, &j->st->w->b[src], bn));
+                GUARD(mix_fb_mul(j->fbY, P[1][i], k, bn));
+                OSSL_GUARD(EC_POINT_add(g, P[1][i], P[1][i], T, bn));
+            } else if (j->stage == 1) {
+                /* u_i = r_i·G + h_τ(i): index i = φc(jx) gets h_jx */
+                uint32_t ui = j->phic[jx];
+                ALLOC_GUARD(BN_bin2bn(j->r[ui].b, 32, k));
+                GUARD(mix_pt_to_ec(T, &j->st->h[jx], bn));
+                OSSL_GUARD(EC_POINT_mul(g, P[0][i], k, NULL, NULL, bn));
+                OSSL_GUARD(EC_POINT_add(g, P[0][i], P[0][i], T, bn));
+            } else {
+                /* B_i = x_i·G + y_i·h_0; B'_i = (β_i + x_{i−1}ε_i)·G + y_{i−1}ε_i·h_0 */
+                ALLOC_GUARD(BN_bin2bn(j->x[jx].b, 32, k));
+                ALLOC_GUARD(BN_bin2bn(j->y[jx].b, 32, k2));
+                OSSL_GUARD(EC_POINT_mul(g, P[0][i], k, NULL, NULL, bn));
+                GUARD(mix_fb_mul(j->fbh0, T, k2, bn));
+                OSSL_GUARD(EC_POINT_add(g, P[0][i], P[0][i], T, bn));
+                ALLOC_GUARD(BN_bin2bn(j->beta_x[jx].b, 32, k));
+                ALLOC_GUARD(BN_bin2bn(j->y_eps[jx].b, 32, k2));
+                OSSL_GUARD(EC_POINT_mul(g, P[1][i], k, NULL, NULL, bn));
+                GUARD(mix_fb_mul(j->fbh0, T, k2, bn));
+                OSSL_GUARD(EC_POINT_add(g, P[1][i], P[1][i], T, bn));
+            }
+        }
+        if (j->stage == 0) {
+            GUARD(mix_ec_to_pts(&j->wp->a[s0], P[0], m, bn));
+            GUARD(mix_ec_to_pts(&j->wp->b[s0], P[1], m, bn));
+        } else if (j->stage == 1) {
+            /* u is indexed by φc(jx): convert, then scatter */
+            mix_pt tmp[PJ_CHUNK];
+            GUARD(mix_ec_to_pts(tmp, P[0], m, bn));
+            for (size_t i = 0; i < m; i++)
+                j->u[j->phic[s0 + i]] = tmp[i];
+        } else {
+            GUARD(mix_ec_to_pts(&j->B[s0], P[0], m, bn));
+            GUARD(mix_ec_to_pts(&j->Bp[s0], P[1], m, bn));
+        }
+    }
+out:
+    for (int a = 0; a < 2; a++)
+        for (size_t i = 0; i < PJ_CHUNK; i++)
+            EC_POINT_clear_free(P[a][i]);
+    EC_POINT_clear_free(T);
+    BN_clear_free(k);
+    BN_clear_free(k2);
+    BN_CTX_free(bn);
+    return ret;
+}
+
+/* out = Σ a_i·b_i mod n (b indexed through idx if not NULL) */
+static evote_err_t inner(BIGNUM *out, const mix_sc *a, const mix_sc *b, const uint32_t *idx,
+                         size_t n, BN_CTX *bn) {
+    evote_err_t ret = EVOTE_OK;
+    BIGNUM *x = BN_secure_new(), *y = BN_secure_new();
+    ALLOC_GUARD(x);
+    ALLOC_GUARD(y);
+    BN_zero(out);
+    for (size_t i = 0; i < n; i++) {
+        ALLOC_GUARD(BN_bin2bn(a[i].b, 32, x));
+        if (b != NULL) {
+            ALLOC_GUARD(BN_bin2bn(b[idx ? idx[i] : i].b, 32, y));
+            OSSL_GUARD(BN_mod_mul(x, x, y, evote_ec_order(), bn));
+        }
+        OSSL_GUARD(BN_mod_add(out, out, x, evote_ec_order(), bn));
+    }
+out:
+    BN_clear_free(x);
+    BN_clear_free(y);
+    return ret;
+}
+
+/* k = a·v + b mod n, written to out */
+static evote_err_t reply1(mix_sc *out, const BIGNUM *a, const BIGNUM *v, const mix_sc *b,
+                          BN_CTX *bn) {
+    evote_err_t ret = EVOTE_OK;
+    BIGNUM *x = BN_secure_new(), *y = BN_secure_new();
+    ALLOC_GUARD(x);
+    ALLOC_GUARD(y);
+    OSSL_GUARD(BN_mod_mul(x, a, v, evote_ec_order(), bn));
+    ALLOC_GUARD(BN_bin2bn(b->b, 32, y));
+    OSSL_GUARD(BN_mod_add(x, x, y, evote_ec_order(), bn));
+    GUARD(evote_scalar_encode(out->b, x));
+out:
+    BN_clear_free(x);
+    BN_clear_free(y);
+    return ret;
+}
+
+evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc *s,
+                          const uint32_t *phi_commit, mix_pt *u, mix_commit *c,
+                          mix_reply *r) {
+    evote_err_t ret = EVOTE_OK;
+    const EC_GROUP *g = evote_ec_group();
+    const BIGNUM *q = evote_ec_order();
+    size_t n = st->n;
+    mix_fb fbh0 = {0};
+    uint8_t sd[32];
+    /* secrets */
+    mix_sc *rr = NULL, *e = NULL, *ep = NULL, *b = NULL, *x = NULL, *y = NULL, *beta = NULL,
+           *eps = NULL, *beta_x = NULL, *y_eps = NULL;
+    mix_sc alpha, gamma, delta, phiF;
+    BIGNUM *t = NULL, *t2 = NULL, *t3 = NULL, *v = NULL, *xi = NULL, *yi = NULL;
+    BN_CTX *bn = NULL;
+    EC_POINT *P = NULL, *T = NULL;
+    struct prove_job job;
+    size_t nsc = n * sizeof(mix_sc);
+
+    ENSURE(st != NULL && phi != NULL && s != NULL && u != NULL && c != NULL && r != NULL &&
+               n >= 1,
+           EVOTE_ERR_ARG, "prove: bad argument");
+    if (phi_commit == NULL)
+        phi_commit = phi;
+    ALLOC_GUARD(bn = BN_CTX_new());
+    ALLOC_GUARD(t = BN_secure_new());
+    ALLOC_GUARD(t2 = BN_secure_new());
+    ALLOC_GUARD(t3 = BN_secure_new());
+    ALLOC_GUARD(v = BN_new());
+    ALLOC_GUARD(xi = BN_secure_new());
+    ALLOC_GUARD(yi = BN_secure_new());
+    ALLOC_GUARD(P = EC_POINT_new(g));
+    ALLOC_GUARD(T = EC_POINT_new(g));
+    /* plain heap (the secure heap is not set up by default), cleansed on exit */
+    ALLOC_GUARD(rr = calloc(n, sizeof(mix_sc)));
+    ALLOC_GUARD(e = calloc(n, sizeof(mix_sc)));
+    ALLOC_GUARD(ep = calloc(n, sizeof(mix_sc)));
+    ALLOC_GUARD(b = calloc(n, sizeof(mix_sc)));
+    ALLOC_GUARD(x = calloc(n, sizeof(mix_sc)));
+    ALLOC_GUARD(y = calloc(n, sizeof(mix_sc)));
+    ALLOC_GUARD(beta = calloc(n, sizeof(mix_sc)));
+    ALLOC_GUARD(eps = calloc(n, sizeof(mix_sc)));
+    ALLOC_GUARD(beta_x = calloc(n, sizeof(mix_sc)));
+    ALLOC_GUARD(y_eps = calloc(n, sizeof(mix_sc)));
+
+    /* Shuffle: w'_j = ReEnc(w_φ(j), s_j) */
+    {
+        mix_fb fbY = {0};
+        GUARD(mix_fb_new(&fbY, &st->pk));
+        job = (struct prove_job){st, &fbY, NULL, phi, phi_commit, s, NULL, NULL, NULL,
+                                 NULL, NULL, st->wp, NULL, NULL, NULL, 0};
+        ret = mix_parallel(n, st->threads, prove_range, &job);
+        mix_fb_free(&fbY);
+        GUARD(ret);
+    }
+    /* Permutation commitment */
+    GUARD(mix_random_scalars(rr, n));
+    job.r = rr;
+    job.u = u;
+    job.stage = 1;
+    GUARD(mix_parallel(n, st->threads, prove_range, &job));
+
+    /* Batching vector */
+    GUARD(derive_s(st, u, sd));
+    GUARD(derive_e(st, sd, e));
+    for (size_t j = 0; j < n; j++)
+        ep[j] = e[phi_commit[j]];
+
+    /* Bridging commitments: x_i = x_{i−1}·e'_i + b_i, y_i = Π_{k≤i} e'_k */
+    GUARD(mix_random_scalars(b, n));
+    GUARD(mix_random_scalars(beta, n));
+    GUARD(mix_random_scalars(eps, n));
+    BN_zero(xi);
+    BN_one(yi);
+    for (size_t i = 0; i < n; i++) {
+        /* β_i + x_{i−1}·ε_i and y_{i−1}·ε_i with x_{−1} = 0, y_{−1} = 1 */
+        ALLOC_GUARD(BN_bin2bn(eps[i].b, 32, t));
+        OSSL_GUARD(BN_mod_mul(t2, xi, t, q, bn));
+        ALLOC_GUARD(BN_bin2bn(beta[i].b, 32, t3));
+        OSSL_GUARD(BN_mod_add(t2, t2, t3, q, bn));
+        GUARD(evote_scalar_encode(beta_x[i].b, t2));
+        OSSL_GUARD(BN_mod_mul(t2, yi, t, q, bn));
+        GUARD(evote_scalar_encode(y_eps[i].b, t2));
+        ALLOC_GUARD(BN_bin2bn(ep[i].b, 32, t));
+        OSSL_GUARD(BN_mod_mul(xi, xi, t, q, bn));
+        ALLOC_GUARD(BN_bin2bn(b[i].b, 32, t3));
+        OSSL_GUARD(BN_mod_add(xi, xi, t3, q, bn));
+        OSSL_GUARD(BN_mod_mul(yi, yi, t, q, bn));
+        GUARD(evote_scalar_encode(x[i].b, xi));
+        GUARD(evote_scalar_encode(y[i].b, yi));
+    }
+    GUARD(mix_fb_new(&fbh0, &st->h[0]));
+    job.fbh0 = &fbh0;
+    job.x = x;
+    job.y = y;
+    job.beta_x = beta_x;
+    job.y_eps = y_eps;
+    job.B = c->B;
+    job.Bp = c->Bp;
+    job.stage = 2;
+    GUARD(mix_parallel(n, st->threads, prove_range, &job));
+
+    /* A' = α·G + Σ ε_i·h_i */
+    GUARD(mix_random_scalars(&alpha, 1));
+    GUARD(mix_msm(P, st->h, 0, eps, n, st->threads));
+    ALLOC_GUARD(BN_bin2bn(alpha.b, 32, t));
+    OSSL_GUARD(EC_POINT_mul(g, T, t, NULL, NULL, bn));
+    OSSL_GUARD(EC_POINT_add(g, P, P, T, bn));
+    GUARD(mix_ec_to_pt(&c->Ap, P, bn));
+    /* C' = γ·G, D' = δ·G */
+    GUARD(mix_random_scalars(&gamma, 1));
+    GUARD(mix_random_scalars(&delta, 1));
+    ALLOC_GUARD(BN_bin2bn(gamma.b, 32, t));
+    OSSL_GUARD(EC_POINT_mul(g, P, t, NULL, NULL, bn));
+    GUARD(mix_ec_to_pt(&c->Cp, P, bn));
+    ALLOC_GUARD(BN_bin2bn(delta.b, 32, t));
+    OSSL_GUARD(EC_POINT_mul(g, P, t, NULL, NULL, bn));
+    GUARD(mix_ec_to_pt(&c->Dp, P, bn));
+    /* F' = (−φ·G, −φ·Y) + Σ ε_j·w'_j */
+    GUARD(mix_random_scalars(&phiF, 1));
+    ALLOC_GUARD(BN_bin2bn(phiF.b, 32, t));
+    OSSL_GUARD(BN_mod_sub(t, q, t, q, bn));
+    GUARD(mix_msm(P, st->wp->a, 0, eps, n, st->threads));
+    OSSL_GUARD(EC_POINT_mul(g, T, t, NULL, NULL, bn));
+    OSSL_GUARD(EC_POINT_add(g, P, P, T, bn));
+    GUARD(mix_ec_to_pt(&c->Fpa, P, bn));
+    GUARD(mix_msm(P, st->wp->b, 0, eps, n, st->threads));
+    GUARD(mix_pt_to_ec(T, &st->pk, bn));
+    OSSL_GUARD(EC_POINT_mul(g, T, NULL, T, t, bn));
+    OSSL_GUARD(EC_POINT_add(g, P, P, T, bn));
+    GUARD(mix_ec_to_pt(&c->Fpb, P, bn));
+
+    /* Challenge and replies */
+    GUARD(derive_v(st, sd, c, v));
+    GUARD(inner(t, rr, e, NULL, n, bn)); /* a = Σ r_i e_i */
+    GUARD(reply1(&r->kA, t, v, &alpha, bn));
+    for (size_t i = 0; i < n; i++) {
+        ALLOC_GUARD(BN_bin2bn(b[i].b, 32, t));
+        GUARD(reply1(&r->kB[i], t, v, &beta[i], bn));
+        ALLOC_GUARD(BN_bin2bn(ep[i].b, 32, t));
+        GUARD(reply1(&r->kE[i], t, v, &eps[i], bn));
+    }
+    GUARD(inner(t, rr, NULL, NULL, n, bn)); /* c = Σ r_i */
+    GUARD(reply1(&r->kC, t, v, &gamma, bn));
+    GUARD(reply1(&r->kD, xi, v, &delta, bn)); /* d = x_{N−1} */
+    GUARD(inner(t, s, ep, NULL, n, bn));      /* f = Σ s_j e'_j */
+    GUARD(reply1(&r->kF, t, v, &phiF, bn));
+out:
+    mix_fb_free(&fbh0);
+#define WIPE_FREE(p)                                                               \
+    do {                                                                           \
+        if ((p) != NULL)                                                           \
+            OPENSSL_cleanse((p), nsc);                                             \
+        free(p);                                                                   \
+    } while (0)
+    WIPE_FREE(rr);
+    WIPE_FREE(e);
+    WIPE_FREE(ep);
+    WIPE_FREE(b);
+    WIPE_FREE(x);
+    WIPE_FREE(y);
+    WIPE_FREE(beta);
+    WIPE_FREE(eps);
+    WIPE_FREE(beta_x);
+    WIPE_FREE(y_eps);
+#undef WIPE_FREE
+    OPENSSL_cleanse(&alpha, sizeof(alpha));
+    OPENSSL_cleanse(&gamma, sizeof(gamma));
+    OPENSSL_cleanse(&delta, sizeof(delta));
+    OPENSSL_cleanse(&phiF, sizeof(phiF));
+    BN_clear_free(t);
+    BN_clear_free(t2);
+    BN_clear_free(t3);
+    BN_free(v);
+    BN_clear_free(xi);
+    BN_clear_free(yi);
+    EC_POINT_clear_free(P);
+    EC_POINT_clear_free(T);
+    BN_CTX_free(bn);
+    return ret;
+}

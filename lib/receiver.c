@@ -1,0 +1,246 @@
+/*
+ * libevote — reception (see include/evote/receiver.h for the order of
+ * checks). The signer's certificate, the signature and everything else
+ * that names the voter stay in this function's memory and are wiped; the
+ * store receives the bare ballot bytes and a digest-keyed voted flag.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "evote/ballot.h"
+#include "evote/receiver.h"
+#include "evote/roll.h"
+#include "internal.h"
+
+struct evote_receiver {
+    const evote_manifest_t *m;
+    uint8_t pk[EVOTE_POINT_LEN];
+    const evote_cms_verifier_t *v;
+    evote_store_t *store;
+    int64_t (*now)(void *);
+    void *now_ctx;
+};
+
+/* One message on its way through the checks. */
+typedef struct {
+    evote_store_append_t item;
+    uint8_t ballot[EVOTE_BALLOT_MAX];
+    uint8_t tracking[EVOTE_HASH_LEN];
+} pending_t;
+
+static int64_t wall_clock(void *ctx) {
+    (void)ctx;
+    return (int64_t)time(NULL);
+}
+
+evote_err_t evote_receiver_new(evote_receiver_t **out, const evote_manifest_t *m,
+                               const uint8_t pk[EVOTE_POINT_LEN],
+                               const evote_cms_verifier_t *verifier,
+                               evote_store_t *store) {
+    evote_err_t ret = EVOTE_OK;
+    evote_receiver_t *r = NULL;
+    ENSURE(out != NULL && m != NULL && pk != NULL && verifier != NULL && store != NULL,
+           EVOTE_ERR_ARG, "receiver: bad argument");
+    *out = NULL;
+    GUARD(evote_point_check(pk));
+    ALLOC_GUARD(r = calloc(1, sizeof(*r)));
+    r->m = m;
+    memcpy(r->pk, pk, EVOTE_POINT_LEN);
+    r->v = verifier;
+    r->store = store;
+    r->now = wall_clock;
+    *out = r;
+out:
+    return ret;
+}
+
+void evote_receiver_free(evote_receiver_t *r) { free(r); }
+
+void evote_receiver_set_clock(evote_receiver_t *r, int64_t (*now)(void *), void *ctx) {
+    if (r == NULL)
+        return;
+    r->now = now != NULL ? now : wall_clock;
+    r->now_ctx = ctx;
+}
+
+/* Roll identity of the signer → voter key; eligibility and voted flag. */
+static evote_err_t roll_check(evote_receiver_t *r, const evote_cms_result_t *cms,
+                              const char *contest, uint8_t voter_key[EVOTE_HASH_LEN]) {
+    evote_err_t ret = EVOTE_OK;
+    uint8_t by_hash[EVOTE_HASH_LEN], by_issuer[EVOTE_HASH_LEN];
+    uint8_t vk2[EVOTE_HASH_LEN];
+    bool el = false, voted = false, el2 = false, voted2 = false;
+    GUARD(evote_roll_cert_keys(cms, by_hash, by_issuer));
+    evote_err_t a = evote_store_roll_lookup(r->store, by_hash, contest, voter_key, &el, &voted);
+    ENSURE(a == EVOTE_OK || a == EVOTE_ERR_NOT_FOUND, a, "%s", evote_err_detail());
+    evote_err_t b = evote_store_roll_lookup(r->store, by_issuer, contest, vk2, &el2, &voted2);
+    ENSURE(b == EVOTE_OK || b == EVOTE_ERR_NOT_FOUND, b, "%s", evote_err_detail());
+    ENSURE(a == EVOTE_OK || b == EVOTE_OK, EVOTE_ERR_NOT_IN_ROLL,
+           "signer certificate (issuer %s, serial %s) is not in the roll", cms->issuer,
+           cms->serial_hex);
+    if (a == EVOTE_OK && b == EVOTE_OK)
+        ENSURE(memcmp(voter_key, vk2, EVOTE_HASH_LEN) == 0, EVOTE_ERR_ROLL_CONFLICT,
+               "the certificate names two voters of the roll");
+    if (a != EVOTE_OK) {
+        memcpy(voter_key, vk2, EVOTE_HASH_LEN);
+        el = el2;
+        voted = voted2;
+    }
+    ENSURE(el, EVOTE_ERR_NOT_ELIGIBLE, "voter may not vote in %s", contest);
+    ENSURE(!voted, EVOTE_ERR_ALREADY_VOTED, "voter has already voted in %s", contest);
+out:
+    evote_wipe(by_hash, sizeof(by_hash));
+    evote_wipe(by_issuer, sizeof(by_issuer));
+    evote_wipe(vk2, sizeof(vk2));
+    return ret;
+}
+
+/* Checks 1-10 for one message; on success p is ready to append. */
+static evote_err_t precheck(evote_receiver_t *r, const uint8_t *msg, size_t len,
+                            int64_t at, pending_t *p) {
+    evote_err_t ret = EVOTE_OK;
+    evote_cms_result_t cms;
+    evote_ballot_t b;
+    evote_box_info_t box = {0};
+    int64_t opens = 0, closes = 0;
+    size_t ci;
+    bool seen = false;
+
+    memset(&cms, 0, sizeof(cms));
+    memset(&b, 0, sizeof(b));
+    memset(p, 0, sizeof(*p));
+    ENSURE(msg != NULL || len == 0, EVOTE_ERR_ARG, "receive: bad argument");
+    /* 1-3: form, signature, certificate at the time of receipt */
+    GUARD(evote_cms_verify(r->v, msg != NULL ? msg : (const uint8_t *)"", len, NULL, 0,
+                           at, &cms));
+    /* 4: a ballot of this election, for a contest of the manifest */
+    ENSURE(cms.content_len <= EVOTE_BALLOT_MAX, EVOTE_ERR_BALLOT_FORMAT,
+           "signed content of %zu bytes is not a ballot", cms.content_len);
+    GUARD(evote_ballot_decode(&b, cms.content, cms.content_len));
+    ENSURE(CRYPTO_memcmp(b.manifest_hash, evote_manifest_hash(r->m), EVOTE_HASH_LEN) == 0,
+           EVOTE_ERR_WRONG_ELECTION, "ballot names another manifest");
+    ENSURE(evote_manifest_contest_index(r->m, b.contest_id, &ci) == EVOTE_OK,
+           EVOTE_ERR_CONTEST_UNKNOWN, "contest '%s' is not in the manifest", b.contest_id);
+    /* 5: voting window */
+    evote_manifest_window(r->m, &opens, &closes);
+    ENSURE(at >= opens && at < closes, EVOTE_ERR_OUTSIDE_WINDOW,
+           "received at %lld, window is [%lld, %lld)", (long long)at, (long long)opens,
+           (long long)closes);
+    /* 6: box open */
+    GUARD(evote_store_box_get(r->store, b.contest_id, &box));
+    ENSURE(box.state != EVOTE_BOX_CLOSED, EVOTE_ERR_BOX_CLOSED, "box %s is closed",
+           b.contest_id);
+    ENSURE(box.state == EVOTE_BOX_OPEN, EVOTE_ERR_BOX_NOT_OPEN, "box %s is not open",
+           b.contest_id);
+    /* 7-8: roll */
+    GUARD(roll_check(r, &cms, b.contest_id, p->item.voter_key));
+    /* 9: proof of knowledge */
+    GUARD(evote_ballot_verify(&b, evote_manifest_hash(r->m), r->pk));
+    /* 10: C1 never seen in this box */
+    GUARD(evote_store_c1_seen(r->store, b.contest_id, b.c1, &seen));
+    ENSURE(!seen, EVOTE_ERR_REPLAY, "C1 already in box %s", b.contest_id);
+
+    /* Detach: keep the bare ballot bytes only. */
+    memcpy(p->ballot, cms.content, cms.content_len);
+    p->item.ballot = p->ballot;
+    p->item.ballot_len = cms.content_len;
+    memcpy(p->item.contest, b.contest_id, sizeof(p->item.contest));
+    memcpy(p->item.c1, b.c1, EVOTE_POINT_LEN);
+    GUARD(evote_store_leaf_hash(p->ballot, cms.content_len, p->item.leaf_hash));
+    GUARD(evote_sha256(p->ballot, cms.content_len, p->tracking));
+out:
+    if (ret != EVOTE_OK)
+        evote_wipe(p, sizeof(*p));
+    evote_box_info_clear(&box);
+    if (cms.cert_der != NULL)
+        evote_wipe(cms.cert_der, cms.cert_der_len);
+    evote_cms_result_clear(&cms);
+    evote_wipe(&b, sizeof(b));
+    return ret;
+}
+
+static void fill_receipt(evote_receipt_t *rc, const pending_t *p, uint64_t seq) {
+    memset(rc, 0, sizeof(*rc));
+    memcpy(rc->tracking_code, p->tracking, EVOTE_HASH_LEN);
+    memcpy(rc->leaf_hash, p->item.leaf_hash, EVOTE_HASH_LEN);
+    memcpy(rc->contest, p->item.contest, sizeof(rc->contest));
+    rc->index = seq;
+}
+
+evote_err_t evote_receiver_receive_batch(evote_receiver_t *r, const uint8_t *const *msgs,
+                                         const size_t *lens, size_t n, int64_t at,
+                                         evote_err_t *results, evote_receipt_t *receipts) {
+    evote_err_t ret = EVOTE_OK;
+    pending_t *p = NULL;
+    evote_store_append_t *items = NULL;
+    evote_err_t *verdicts = NULL;
+    size_t *which = NULL;
+    uint64_t *seqs = NULL;
+    size_t k = 0;
+    char detail[512] = "";
+
+    ENSURE(r != NULL && msgs != NULL && lens != NULL && results != NULL && receipts != NULL,
+           EVOTE_ERR_ARG, "receive: bad argument");
+    for (size_t i = 0; i < n; i++) {
+        results[i] = EVOTE_ERR_INTERNAL;
+        memset(&receipts[i], 0, sizeof(receipts[i]));
+    }
+    if (n == 0)
+        goto out;
+    if (at == EVOTE_NOW)
+        at = r->now(r->now_ctx);
+    ALLOC_GUARD(p = calloc(n, sizeof(*p)));
+    ALLOC_GUARD(items = calloc(n, sizeof(*items)));
+    ALLOC_GUARD(verdicts = calloc(n, sizeof(*verdicts)));
+    ALLOC_GUARD(which = calloc(n, sizeof(*which)));
+    ALLOC_GUARD(seqs = calloc(n, sizeof(*seqs)));
+    for (size_t i = 0; i < n; i++) {
+        results[i] = precheck(r, msgs[i], lens[i], at, &p[i]);
+        if (results[i] == EVOTE_OK) {
+            items[k] = p[i].item;
+            which[k++] = i;
+        } else if (n == 1) {
+            snprintf(detail, sizeof(detail), "%s", evote_err_detail());
+        }
+    }
+    if (k > 0) {
+        ret = evote_store_append(r->store, items, k, verdicts, seqs);
+        if (ret != EVOTE_OK) {
+            for (size_t j = 0; j < k; j++)
+                results[which[j]] = ret;
+            goto out;
+        }
+        for (size_t j = 0; j < k; j++) {
+            results[which[j]] = verdicts[j];
+            if (verdicts[j] == EVOTE_OK)
+                fill_receipt(&receipts[which[j]], &p[which[j]], seqs[j]);
+            else if (n == 1)
+                snprintf(detail, sizeof(detail), "%s", evote_err_detail());
+        }
+    }
+    if (n == 1 && results[0] != EVOTE_OK)
+        evote_fail(results[0], "%s", detail);
+out:
+    if (p != NULL)
+        evote_wipe(p, n * sizeof(*p));
+    if (items != NULL)
+        evote_wipe(items, n * sizeof(*items));
+    free(p);
+    free(items);
+    free(verdicts);
+    free(which);
+    free(seqs);
+    return ret;
+}
+
+evote_err_t evote_receiver_receive(evote_receiver_t *r, const uint8_t *msg, size_t len,
+                                   int64_t at, evote_receipt_t *receipt) {
+    evote_err_t res = EVOTE_ERR_INTERNAL;
+    if (receipt == NULL)
+        return evote_fail(EVOTE_ERR_ARG, "receive: bad argument");
+    evote_err_t ret = evote_receiver_receive_batch(r, &msg, &len, 1, at, &res, receipt);
+    if (ret != EVOTE_OK)
+        return ret;
+    return res;
+}

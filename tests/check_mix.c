@@ -1,0 +1,755 @@
+/* Mix-net: Verificatum fixtures, protInfo, prover/verifier round trips, tampering. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+
+#include "internal.h"
+#include "mix_pos.h"
+#include "testutil.h"
+
+#define FIX20 EVOTE_SHARED_DIR "/vectors/verificatum/p256-shuffle-n20"
+#define FIX1000 EVOTE_SHARED_DIR "/vectors/verificatum/p256-shuffle-n1000"
+
+static evote_err_t verify_fixture(const char *root, evote_mix_report_t *rep) {
+    char pi[4096], dir[4096];
+    evote_mix_params_t *p = NULL;
+    snprintf(pi, sizeof(pi), "%s/protInfo.xml", root);
+    snprintf(dir, sizeof(dir), "%s/default", root);
+    evote_err_t rv = evote_mix_params_read(&p, pi);
+    if (rv != EVOTE_OK) {
+        snprintf(rep->file, sizeof(rep->file), "protInfo.xml");
+        return rv;
+    }
+    rv = evote_mix_verify_dir(p, dir, NULL, NULL, 0, NULL, rep, NULL, NULL);
+    evote_mix_params_free(p);
+    return rv;
+}
+
+START_TEST(test_fixture_n20) {
+    evote_mix_report_t rep;
+    ck_assert_msg(verify_fixture(FIX20, &rep) == EVOTE_OK, "%s", evote_err_detail());
+    ck_assert_uint_eq(rep.n, 20);
+    ck_assert_uint_eq(rep.parties, 1);
+}
+END_TEST
+
+START_TEST(test_fixture_n1000) {
+    evote_mix_report_t rep;
+    ck_assert_msg(verify_fixture(FIX1000, &rep) == EVOTE_OK, "%s", evote_err_detail());
+    ck_assert_uint_eq(rep.n, 1000);
+}
+END_TEST
+
+/* tests/vectors/mix.txt: "key = hex" lines */
+static void kat(const char *key, uint8_t *out, size_t len) {
+    size_t n;
+    char *txt = (char *)evt_read(EVOTE_TEST_VECTORS "/mix.txt", &n);
+    char pat[32];
+    snprintf(pat, sizeof(pat), "\n%s = ", key);
+    char *p = strstr(txt, pat);
+    ck_assert_ptr_nonnull(p);
+    p += strlen(pat);
+    char *e = strchr(p, '\n');
+    ck_assert_ptr_nonnull(e);
+    *e = '\0';
+    ck_assert_int_eq(evote_unhex(out, len, p), EVOTE_OK);
+    free(txt);
+}
+
+START_TEST(test_prefix_and_generators_kat) {
+    evote_mix_params_t *p = NULL;
+    uint8_t rho[32], want[33], h[20][33], rho_want[32];
+    ck_assert_int_eq(evote_mix_params_read(&p, FIX20 "/protInfo.xml"), EVOTE_OK);
+    ck_assert_int_eq(evote_mix_global_prefix(p, "default", rho), EVOTE_OK);
+    kat("rho", rho_want, 32);
+    ck_assert_mem_eq(rho, rho_want, 32);
+    ck_assert_int_eq(evote_mix_generators(p, rho, 20, h), EVOTE_OK);
+    kat("h0", want, 33);
+    ck_assert_mem_eq(h[0], want, 33);
+    kat("h1", want, 33);
+    ck_assert_mem_eq(h[1], want, 33);
+    kat("h19", want, 33);
+    ck_assert_mem_eq(h[19], want, 33);
+    /* generators are distinct valid points and a prefix of a longer list */
+    uint8_t (*h40)[33] = malloc(40 * 33);
+    ck_assert_int_eq(evote_mix_generators(p, rho, 40, h40), EVOTE_OK);
+    ck_assert_mem_eq(h40, h, 20 * 33);
+    for (int i = 0; i < 40; i++) {
+        ck_assert_int_eq(evote_point_check(h40[i]), EVOTE_OK);
+        for (int j = 0; j < i; j++)
+            ck_assert_int_ne(memcmp(h40[i], h40[j], 33), 0);
+    }
+    free(h40);
+    /* another auxsid is another prefix */
+    uint8_t rho2[32];
+    ck_assert_int_eq(evote_mix_global_prefix(p, "other", rho2), EVOTE_OK);
+    ck_assert_int_ne(memcmp(rho, rho2, 32), 0);
+    ck_assert_int_eq(evote_mix_global_prefix(p, "1bad", rho2), EVOTE_ERR_FORMAT);
+    evote_mix_params_free(p);
+}
+END_TEST
+
+START_TEST(test_fixture_under_other_sid_refused) {
+    /* The same proof under another session id: the prefix, generators and
+     * challenges change, so the fixture must not verify. */
+    size_t len;
+    char *xml = (char *)evt_read(FIX20 "/protInfo.xml", &len);
+    char *s = strstr(xml, "<sid>MyDemo</sid>");
+    ck_assert_ptr_nonnull(s);
+    s[5] = 'N'; /* MyDemo -> NyDemo */
+    evote_mix_params_t *p = NULL;
+    ck_assert_int_eq(evote_mix_params_parse(&p, (uint8_t *)xml, len), EVOTE_OK);
+    evote_mix_report_t rep;
+    ck_assert_int_eq(evote_mix_verify_dir(p, FIX20 "/default", NULL, NULL, 0, NULL, &rep,
+                                          NULL, NULL),
+                     EVOTE_ERR_SHUFFLE_PROOF);
+    ck_assert_uint_eq(rep.failed_party, 1);
+    ck_assert_str_eq(rep.check, "PoS.A");
+    evote_mix_params_free(p);
+    free(xml);
+}
+END_TEST
+
+/* ---- protInfo ----------------------------------------------------------- */
+
+static evote_err_t parse_edited(const char *from, const char *to) {
+    size_t len;
+    char *xml = (char *)evt_read(FIX20 "/protInfo.xml", &len);
+    char *s = strstr(xml, from);
+    ck_assert_ptr_nonnull(s);
+    size_t nl = len - strlen(from) + strlen(to);
+    char *out = malloc(nl + 1);
+    size_t pre = (size_t)(s - xml);
+    memcpy(out, xml, pre);
+    memcpy(out + pre, to, strlen(to));
+    memcpy(out + pre + strlen(to), s + strlen(from), len - pre - strlen(from));
+    evote_mix_params_t *p = NULL;
+    evote_err_t rv = evote_mix_params_parse(&p, (uint8_t *)out, nl);
+    if (rv == EVOTE_OK)
+        ck_assert_ptr_nonnull(p);
+    else
+        ck_assert_ptr_null(p);
+    evote_mix_params_free(p);
+    free(out);
+    free(xml);
+    return rv;
+}
+
+START_TEST(test_protinfo_refusals) {
+    static const char *const cases[][2] = {
+        {"<version>3.1.0</version>", "<version>3.0.4</version>"},
+        {"<sid>MyDemo</sid>", "<sid>1Demo</sid>"},
+        {"<sid>MyDemo</sid>", "<sid>My-Demo</sid>"},
+        {"<sid>MyDemo</sid>", ""},
+        {"<statdist>100</statdist>", "<statdist>1000</statdist>"},
+        {"<statdist>100</statdist>", "<statdist>0100</statdist>"},
+        {"ECqPGroup(P-256)::", "ECqPGroup(P-384)::"},
+        {"<prg>SHA-256</prg>", "<prg>SHA-512</prg>"},
+        {"<rohash>SHA-256</rohash>", "<rohash>SHA-384</rohash>"},
+        {"<width>1</width>", "<width>2</width>"},
+        {"<keywidth>1</keywidth>", "<keywidth>2</keywidth>"},
+        {"<vbitlenro>256</vbitlenro>", "<vbitlenro>257</vbitlenro>"},
+        {"<ebitlenro>256</ebitlenro>", "<ebitlenro>x</ebitlenro>"},
+        {"<corr>noninteractive</corr>", "<corr>interactive</corr>"},
+        {"<nopart>1</nopart>", "<nopart>2</nopart>"},
+        {"<thres>1</thres>", "<thres>2</thres>"},
+        {"<width>1</width>", "<width>1</width><width>1</width>"},
+        {"<width>1</width>", "<width>1</width><extra>1</extra>"},
+        {"<width>1</width>", "<width>&#49;</width>"},
+        {"<width>1</width>", "<width>1</wdth>"},
+        {"</protocol>", "</protocol><protocol>"},
+        {"<protocol>", "<protocol><<"},
+        {"Swedish Election", "Swedish \xc3\xa9lection"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(parse_edited(cases[i][0], cases[i][1]) == EVOTE_ERR_PROTINFO,
+                      "case %zu (%s) was not refused", i, cases[i][1]);
+    /* unrelated edits keep it valid */
+    ck_assert_int_eq(parse_edited("Swedish Election", "Another Name"), EVOTE_OK);
+}
+END_TEST
+
+START_TEST(test_own_params_roundtrip) {
+    char dir[256], path[300], sid[EVOTE_MIX_SID_MAX + 1], sid2[EVOTE_MIX_SID_MAX + 1];
+    evote_mix_params_t *p = NULL, *q = NULL;
+    evt_tmpdir(dir, sizeof(dir));
+    ck_assert_int_eq(evote_mix_params_new(&p, "jp-2026", "district-tokyo-1", 3), EVOTE_OK);
+    ck_assert_int_eq(evote_mix_sid(sid, "jp-2026", "district-tokyo-1"), EVOTE_OK);
+    ck_assert_str_eq(evote_mix_params_sid(p), sid);
+    ck_assert_uint_eq(strlen(sid), 65);
+    ck_assert_int_eq(sid[0], 'E');
+    ck_assert_int_eq(evote_mix_sid(sid2, "jp-2026", "district-tokyo-2"), EVOTE_OK);
+    ck_assert_str_ne(sid, sid2);
+    ck_assert_int_eq(evote_mix_sid(sid2, "jp-2026district", "-tokyo-1"), EVOTE_OK);
+    ck_assert_str_ne(sid, sid2);
+    snprintf(path, sizeof(path), "%s/protInfo.xml", dir);
+    ck_assert_int_eq(evote_mix_params_write(p, path), EVOTE_OK);
+    ck_assert_int_eq(evote_mix_params_read(&q, path), EVOTE_OK);
+    ck_assert_str_eq(evote_mix_params_sid(q), sid);
+    uint8_t r1[32], r2[32];
+    ck_assert_int_eq(evote_mix_global_prefix(p, "default", r1), EVOTE_OK);
+    ck_assert_int_eq(evote_mix_global_prefix(q, "default", r2), EVOTE_OK);
+    ck_assert_mem_eq(r1, r2, 32);
+    ck_assert_int_eq(evote_mix_params_new(&q, "e", "c", 0), EVOTE_ERR_ARG);
+    evote_mix_params_free(p);
+    evote_mix_params_free(q);
+    evt_rmrf(dir);
+}
+END_TEST
+
+/* ---- tampering with a fixture copy ----------------------------------------- */
+
+static void copy_tree(const char *from, const char *to) {
+    ck_assert_int_eq(evt_sh("cp -r '%s' '%s' && chmod -R u+w '%s'", from, to, to), 0);
+}
+
+static void flip(const char *path, size_t pos, uint8_t mask) {
+    size_t len;
+    uint8_t *d = evt_read(path, &len);
+    ck_assert_uint_lt(pos, len);
+    d[pos] ^= mask;
+    evt_write(path, d, len);
+    free(d);
+}
+
+static const char *const fixture_files[] = {
+    "protInfo.xml",
+    "default/version",
+    "default/type",
+    "default/auxsid",
+    "default/width",
+    "default/FullPublicKey.bt",
+    "default/Ciphertexts.bt",
+    "default/ShuffledCiphertexts.bt",
+    "default/proofs/activethreshold",
+    "default/proofs/Ciphertexts01.bt",
+    "default/proofs/PermutationCommitment01.bt",
+    "default/proofs/PoSCommitment01.bt",
+    "default/proofs/PoSReply01.bt",
+    "default/proofs/PolynomialInExponent.bt",
+};
+
+/* Positions of the values protInfo.xml's parameters are taken from. */
+static bool in_used_value(const char *xml, size_t pos) {
+    static const char *const tags[] = {"version", "sid",   "statdist", "pgroup",
+                                       "vbitlenro", "ebitlenro", "prg", "rohash",
+                                       "width",   "keywidth", "nopart", "thres", NULL};
+    for (int i = 0; tags[i] != NULL; i++) {
+        char open[32];
+        snprintf(open, sizeof(open), "<%s>", tags[i]);
+        const char *s = strstr(xml, open);
+        if (s == NULL)
+            continue;
+        size_t a = (size_t)(s - xml) + strlen(open);
+        const char *e = strchr(xml + a, '<');
+        if (pos >= a && e != NULL && pos < (size_t)(e - xml))
+            return true;
+    }
+    return false;
+}
+
+START_TEST(test_fixture_byte_flips_refused) {
+    char dir[256], root[300], path[400];
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(root, sizeof(root), "%s/fx", dir);
+    copy_tree(FIX20, root);
+    unsigned samples = evt_quick() ? 6 : 24, tried = 0;
+    for (size_t f = 0; f < sizeof(fixture_files) / sizeof(fixture_files[0]); f++) {
+        snprintf(path, sizeof(path), "%s/%s", root, fixture_files[f]);
+        size_t len;
+        char *orig = (char *)evt_read(path, &len);
+        bool xml = f == 0;
+        size_t positions[64], np = 0;
+        if (xml) {
+            /* every used value gets flips; elsewhere a non-ASCII byte */
+            for (size_t p = 0; p < len && np < samples; p += 7)
+                if (in_used_value(orig, p))
+                    positions[np++] = p;
+            for (size_t k = 0; k < samples / 2; k++)
+                positions[np++] = (len - 1) * k / (samples / 2);
+        } else {
+            for (size_t k = 0; k < samples && k < len; k++)
+                positions[np++] = len <= samples ? k : (len - 1) * k / (samples - 1);
+        }
+        for (size_t k = 0; k < np; k++) {
+            uint8_t mask = xml && !in_used_value(orig, positions[k]) ? 0x80 : 0x01;
+            flip(path, positions[k], mask);
+            evote_mix_report_t rep;
+            memset(&rep, 0, sizeof(rep));
+            evote_err_t rv = verify_fixture(root, &rep);
+            ck_assert_msg(rv != EVOTE_OK, "flip at %s:%zu accepted", fixture_files[f],
+                          positions[k]);
+            /* the refusal names the file that was changed (the copies of the
+             * output name either of the two) */
+            const char *base = strrchr(fixture_files[f], '/');
+            base = base ? base + 1 : fixture_files[f];
+            bool named = strstr(rep.file, base) != NULL ||
+                         strstr(evote_err_detail(), base) != NULL ||
+                         (strstr(base, "Ciphertexts") != NULL &&
+                          strstr(rep.file, "Ciphertexts") != NULL) ||
+                         /* session values are bound through the prefix ρ: a
+                          * change surfaces as a failed proof equation */
+                         ((strcmp(base, "auxsid") == 0 || xml) &&
+                          strncmp(rep.check, "PoS.", 4) == 0);
+            ck_assert_msg(named, "flip at %s:%zu: refusal names %s (%s)", fixture_files[f],
+                          positions[k], rep.file, evote_err_detail());
+            evt_write(path, orig, len); /* restore */
+            tried++;
+        }
+        free(orig);
+    }
+    ck_assert_uint_ge(tried, 14 * 4);
+    /* and the restored copy verifies again */
+    evote_mix_report_t rep;
+    ck_assert_int_eq(verify_fixture(root, &rep), EVOTE_OK);
+    evt_rmrf(dir);
+}
+END_TEST
+
+/* ---- own proofs -------------------------------------------------------------- */
+
+/* Random key x, PK = x·G, n ciphertexts of messages m_i·G with m_i = i + 1. */
+static evote_ct_t *make_list(size_t n, BIGNUM *x, uint8_t pk[33]) {
+    const EC_GROUP *g = evote_ec_group();
+    EC_POINT *P = EC_POINT_new(g), *M = EC_POINT_new(g), *C = EC_POINT_new(g);
+    BIGNUM *r = BN_new(), *m = BN_new();
+    evote_ct_t *cts = calloc(n, sizeof(*cts));
+    ck_assert_int_eq(evote_scalar_random(x), EVOTE_OK);
+    ck_assert_int_eq(EC_POINT_mul(g, P, x, NULL, NULL, NULL), 1);
+    ck_assert_int_eq(evote_ec_encode(pk, P, NULL), EVOTE_OK);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(evote_scalar_random(r), EVOTE_OK);
+        ck_assert_int_eq(BN_set_word(m, i + 1), 1);
+        ck_assert_int_eq(EC_POINT_mul(g, C, r, NULL, NULL, NULL), 1);
+        ck_assert_int_eq(evote_ec_encode(cts[i].c1, C, NULL), EVOTE_OK);
+        ck_assert_int_eq(EC_POINT_mul(g, M, m, P, r, NULL), 1); /* m·G + r·PK */
+        ck_assert_int_eq(evote_ec_encode(cts[i].c2, M, NULL), EVOTE_OK);
+    }
+    EC_POINT_free(P);
+    EC_POINT_free(M);
+    EC_POINT_free(C);
+    BN_free(r);
+    BN_free(m);
+    return cts;
+}
+
+/* Decrypt to message indices (m·G for small m) and check it is 1..n once each. */
+static void check_plaintexts(const evote_ct_t *cts, size_t n, const BIGNUM *x) {
+    const EC_GROUP *g = evote_ec_group();
+    EC_POINT *a = EC_POINT_new(g), *b = EC_POINT_new(g), *mg = EC_POINT_new(g);
+    uint8_t *seen = calloc(n + 1, 1);
+    uint8_t enc[33], cand[33];
+    BIGNUM *m = BN_new();
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(evote_ec_decode(a, cts[i].c1, NULL), EVOTE_OK);
+        ck_assert_int_eq(evote_ec_decode(b, cts[i].c2, NULL), EVOTE_OK);
+        ck_assert_int_eq(EC_POINT_mul(g, a, NULL, a, x, NULL), 1);
+        ck_assert_int_eq(EC_POINT_invert(g, a, NULL), 1);
+        ck_assert_int_eq(EC_POINT_add(g, b, b, a, NULL), 1);
+        ck_assert_int_eq(evote_ec_encode(enc, b, NULL), EVOTE_OK);
+        size_t found = 0;
+        for (size_t k = 1; k <= n && !found; k++) {
+            BN_set_word(m, k);
+            EC_POINT_mul(g, mg, m, NULL, NULL, NULL);
+            ck_assert_int_eq(evote_ec_encode(cand, mg, NULL), EVOTE_OK);
+            if (memcmp(cand, enc, 33) == 0)
+                found = k;
+        }
+        ck_assert_msg(found && !seen[found], "ciphertext %zu decrypts wrongly", i);
+        seen[found] = 1;
+    }
+    free(seen);
+    BN_free(m);
+    EC_POINT_free(a);
+    EC_POINT_free(b);
+    EC_POINT_free(mg);
+}
+
+static evote_mix_params_t *own_params(void) {
+    evote_mix_params_t *p = NULL;
+    ck_assert_int_eq(evote_mix_params_new(&p, "test-election", "contest-a", 1), EVOTE_OK);
+    return p;
+}
+
+static void roundtrip(size_t n) {
+    char dir[256], chain[300];
+    uint8_t pk[33];
+    BIGNUM *x = BN_new();
+    evote_ct_t *in = make_list(n, x, pk), *out = NULL;
+    size_t nout = 0;
+    evote_mix_params_t *p = own_params(), *dp = NULL;
+    evote_mix_opts_t o = {0, false};
+    evote_mix_report_t rep;
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(chain, sizeof(chain), "%s/chain", dir);
+    ck_assert_msg(evote_mix_run(p, pk, in, n, 1, chain, &o) == EVOTE_OK, "%s",
+                  evote_err_detail());
+    /* verified both with our params and with the protInfo.xml written */
+    char pi[400];
+    snprintf(pi, sizeof(pi), "%s/protInfo.xml", chain);
+    ck_assert_int_eq(evote_mix_params_read(&dp, pi), EVOTE_OK);
+    ck_assert_msg(evote_mix_verify_dir(dp, chain, pk, in, n, &o, &rep, &out, &nout) ==
+                      EVOTE_OK,
+                  "n=%zu: %s", n, evote_err_detail());
+    ck_assert_uint_eq(nout, n);
+    ck_assert_uint_eq(rep.parties, 1);
+    check_plaintexts(out, n, x);
+    free(out);
+    evote_mix_params_free(dp);
+    /* second party extends the chain */
+    ck_assert_msg(evote_mix_run(p, pk, NULL, 0, 2, chain, &o) == EVOTE_OK, "%s",
+                  evote_err_detail());
+    ck_assert_int_eq(evote_mix_params_read(&dp, pi), EVOTE_OK);
+    ck_assert_msg(evote_mix_verify_dir(dp, chain, pk, in, n, &o, &rep, &out, &nout) ==
+                      EVOTE_OK,
+                  "n=%zu: %s", n, evote_err_detail());
+    ck_assert_uint_eq(rep.parties, 2);
+    check_plaintexts(out, n, x);
+    if (n >= 3) /* re-encrypted: no output ciphertext equals an input one */
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                ck_assert_int_ne(memcmp(out[i].c1, in[j].c1, 33), 0);
+    free(out);
+    evote_mix_params_free(dp);
+    evote_mix_params_free(p);
+    free(in);
+    BN_free(x);
+    evt_rmrf(dir);
+}
+
+START_TEST(test_roundtrip_small) {
+    static const size_t ns[] = {1, 2, 3, 10};
+    roundtrip(ns[_i]);
+}
+END_TEST
+
+START_TEST(test_roundtrip_100) {
+    roundtrip(evt_quick() ? 30 : 100);
+}
+END_TEST
+
+/* A one-party chain of n ciphertexts in dir/chain; returns pk and input. */
+static evote_ct_t *make_chain(const char *chain, size_t n, uint8_t pk[33]) {
+    BIGNUM *x = BN_new();
+    evote_ct_t *in = make_list(n, x, pk);
+    evote_mix_params_t *p = own_params();
+    ck_assert_int_eq(evote_mix_run(p, pk, in, n, 1, chain, NULL), EVOTE_OK);
+    evote_mix_params_free(p);
+    BN_free(x);
+    return in;
+}
+
+static evote_err_t verify_chain(const char *chain, const uint8_t *pk, const evote_ct_t *in,
+                                size_t n, evote_mix_report_t *rep) {
+    evote_mix_params_t *p = own_params();
+    evote_err_t rv = evote_mix_verify_dir(p, chain, pk, in, n, NULL, rep, NULL, NULL);
+    evote_mix_params_free(p);
+    return rv;
+}
+
+START_TEST(test_other_input_key_commitment_refused) {
+    char dir[256], c1[300], c2[300], a[400], b[400];
+    uint8_t pk1[33], pk2[33];
+    evote_mix_report_t rep;
+    size_t n = 8;
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(c1, sizeof(c1), "%s/c1", dir);
+    snprintf(c2, sizeof(c2), "%s/c2", dir);
+    evote_ct_t *in1 = make_chain(c1, n, pk1);
+    evote_ct_t *in2 = make_chain(c2, n, pk2);
+    ck_assert_int_eq(verify_chain(c1, pk1, in1, n, &rep), EVOTE_OK);
+    /* expected input, key: mismatch is refused before any proof work */
+    ck_assert_int_eq(verify_chain(c1, pk1, in2, n, &rep), EVOTE_ERR_SHUFFLE_PROOF);
+    ck_assert_str_eq(rep.file, "Ciphertexts.bt");
+    ck_assert_int_eq(verify_chain(c1, pk2, in1, n, &rep), EVOTE_ERR_KEY_MISMATCH);
+    ck_assert_str_eq(rep.file, "FullPublicKey.bt");
+    /* a proof checked against another input list */
+    snprintf(a, sizeof(a), "%s/Ciphertexts.bt", c1);
+    snprintf(b, sizeof(b), "%s/Ciphertexts.bt", c2);
+    ck_assert_int_eq(evt_sh("cp '%s' '%s'", b, a), 0);
+    ck_assert_int_eq(verify_chain(c1, NULL, NULL, 0, &rep), EVOTE_ERR_SHUFFLE_PROOF);
+    ck_assert_uint_eq(rep.failed_party, 1);
+    evt_rmrf(dir);
+    free(in1);
+    free(in2);
+}
+END_TEST
+
+/* Copy one file of chain c2 over c1 and expect the named check to fail. */
+static void swap_file_refused(const char *name, const char *check_prefix) {
+    char dir[256], c1[300], c2[300], a[400], b[400];
+    uint8_t pk1[33], pk2[33];
+    evote_mix_report_t rep;
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(c1, sizeof(c1), "%s/c1", dir);
+    snprintf(c2, sizeof(c2), "%s/c2", dir);
+    free(make_chain(c1, 6, pk1));
+    free(make_chain(c2, 6, pk2));
+    snprintf(a, sizeof(a), "%s/%s", c1, name);
+    snprintf(b, sizeof(b), "%s/%s", c2, name);
+    ck_assert_int_eq(evt_sh("cp '%s' '%s'", b, a), 0);
+    evote_err_t rv = verify_chain(c1, NULL, NULL, 0, &rep);
+    ck_assert_msg(rv != EVOTE_OK, "%s from another proof accepted", name);
+    ck_assert_msg(strncmp(rep.check, check_prefix, strlen(check_prefix)) == 0,
+                  "%s: check %s", name, rep.check);
+    evt_rmrf(dir);
+}
+
+START_TEST(test_other_public_key_refused) {
+    swap_file_refused("FullPublicKey.bt", "PoS.");
+}
+END_TEST
+
+START_TEST(test_other_permutation_commitment_refused) {
+    swap_file_refused("proofs/PermutationCommitment01.bt", "PoS.");
+}
+END_TEST
+
+START_TEST(test_wrong_permutation_refused) {
+    /* The prover commits to a permutation other than the one it applied. */
+    char dir[256], chain[300];
+    uint8_t pk[33];
+    BIGNUM *x = BN_new();
+    size_t n = 10;
+    evote_ct_t *in = make_list(n, x, pk);
+    evote_mix_params_t *p = own_params();
+    evote_mix_report_t rep;
+    mix_ctl w = {0};
+    uint32_t wrong[10];
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(chain, sizeof(chain), "%s/chain", dir);
+    ck_assert_int_eq(mix_ctl_alloc(&w, n), EVOTE_OK);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(mix_pt_from_compressed(&w.a[i], in[i].c1), EVOTE_OK);
+        ck_assert_int_eq(mix_pt_from_compressed(&w.b[i], in[i].c2), EVOTE_OK);
+    }
+    ck_assert_int_eq(mix_random_permutation(wrong, n), EVOTE_OK);
+    ck_assert_int_eq(mix_run_party(p, pk, &w, 1, chain, NULL, wrong), EVOTE_OK);
+    ck_assert_int_eq(verify_chain(chain, pk, in, n, &rep), EVOTE_ERR_SHUFFLE_PROOF);
+    ck_assert_uint_eq(rep.failed_party, 1);
+    ck_assert_str_eq(rep.check, "PoS.F");
+    mix_ctl_free(&w);
+    evote_mix_params_free(p);
+    free(in);
+    BN_free(x);
+    evt_rmrf(dir);
+}
+END_TEST
+
+START_TEST(test_modified_output_refused) {
+    /* Swap two output ciphertexts (every point stays valid). */
+    char dir[256], chain[300], path[400];
+    uint8_t pk[33];
+    evote_mix_report_t rep;
+    size_t n = 5, len;
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(chain, sizeof(chain), "%s/chain", dir);
+    evote_ct_t *in = make_chain(chain, n, pk);
+    const char *names[] = {"proofs/Ciphertexts01.bt", "ShuffledCiphertexts.bt"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof(path), "%s/%s", chain, names[k]);
+        uint8_t *d = evt_read(path, &len), tmp[81];
+        /* first half: node(2) node(n) then 81-byte points */
+        memcpy(tmp, d + 10, 81);
+        memcpy(d + 10, d + 10 + 81, 81);
+        memcpy(d + 10 + 81, tmp, 81);
+        evt_write(path, d, len);
+        free(d);
+    }
+    ck_assert_int_eq(verify_chain(chain, pk, in, n, &rep), EVOTE_ERR_SHUFFLE_PROOF);
+    ck_assert_uint_eq(rep.failed_party, 1);
+    ck_assert_str_eq(rep.file, "proofs/PoSReply01.bt");
+    ck_assert_int_eq(strncmp(rep.check, "PoS.", 4), 0);
+    /* only the final copy changed: the chain's output no longer matches */
+    evt_rmrf(chain);
+    free(in);
+    in = make_chain(chain, n, pk);
+    snprintf(path, sizeof(path), "%s/ShuffledCiphertexts.bt", chain);
+    uint8_t *d = evt_read(path, &len), tmp[81];
+    memcpy(tmp, d + 10, 81);
+    memcpy(d + 10, d + 10 + 81, 81);
+    memcpy(d + 10 + 81, tmp, 81);
+    evt_write(path, d, len);
+    free(d);
+    ck_assert_int_eq(verify_chain(chain, pk, in, n, &rep), EVOTE_ERR_SHUFFLE_PROOF);
+    ck_assert_str_eq(rep.check, "final output");
+    free(in);
+    evt_rmrf(dir);
+}
+END_TEST
+
+START_TEST(test_chain_state_errors) {
+    char dir[256], chain[300], other[300];
+    uint8_t pk[33], pk2[33];
+    BIGNUM *x = BN_new();
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(chain, sizeof(chain), "%s/chain", dir);
+    snprintf(other, sizeof(other), "%s/none", dir);
+    evote_ct_t *in = make_chain(chain, 3, pk);
+    evote_ct_t *in2 = make_list(3, x, pk2);
+    evote_mix_params_t *p = own_params(), *q = NULL;
+    /* party 1 again, a gap, another key, another session, no chain */
+    ck_assert_int_eq(evote_mix_run(p, pk, in, 3, 1, chain, NULL), EVOTE_ERR_EXISTS);
+    ck_assert_int_eq(evote_mix_run(p, pk, NULL, 0, 3, chain, NULL), EVOTE_ERR_STATE);
+    ck_assert_int_eq(evote_mix_run(p, pk2, NULL, 0, 2, chain, NULL), EVOTE_ERR_KEY_MISMATCH);
+    ck_assert_int_eq(evote_mix_run(p, pk, in2, 3, 2, chain, NULL), EVOTE_ERR_STATE);
+    ck_assert_int_eq(evote_mix_params_new(&q, "test-election", "contest-b", 1), EVOTE_OK);
+    ck_assert_int_eq(evote_mix_run(q, pk, NULL, 0, 2, chain, NULL), EVOTE_ERR_PROTINFO);
+    ck_assert_int_ne(evote_mix_run(p, pk, NULL, 0, 2, other, NULL), EVOTE_OK);
+    ck_assert_int_eq(evote_mix_run(p, pk, in, 3, 0, chain, NULL), EVOTE_ERR_ARG);
+    /* verifying under the other session's parameters fails */
+    evote_mix_report_t rep;
+    ck_assert_int_eq(evote_mix_verify_dir(q, chain, NULL, NULL, 0, NULL, &rep, NULL, NULL),
+                     EVOTE_ERR_SHUFFLE_PROOF);
+    evote_mix_params_free(p);
+    evote_mix_params_free(q);
+    free(in);
+    free(in2);
+    BN_free(x);
+    evt_rmrf(dir);
+}
+END_TEST
+
+START_TEST(test_permutation_uniform_shape) {
+    /* Every output is a permutation; over many draws every position takes
+     * every value (n = 4: 24 permutations, 2000 draws). */
+    uint32_t perm[4];
+    unsigned count[4][4] = {{0}};
+    for (int k = 0; k < 2000; k++) {
+        ck_assert_int_eq(mix_random_permutation(perm, 4), EVOTE_OK);
+        unsigned seen = 0;
+        for (int i = 0; i < 4; i++) {
+            ck_assert_uint_lt(perm[i], 4);
+            seen |= 1u << perm[i];
+            count[i][perm[i]]++;
+        }
+        ck_assert_uint_eq(seen, 15);
+    }
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            ck_assert_uint_gt(count[i][j], 350); /* expected 500 */
+}
+END_TEST
+
+
+/* ---- CLI -------------------------------------------------------------------- */
+
+START_TEST(test_cli_fixtures) {
+    char dir[256], root[300];
+    ck_assert_int_eq(evt_sh("'%s' mix verify --protinfo '%s/protInfo.xml' '%s/default' "
+                            ">/dev/null",
+                            evt_cli(), FIX20, FIX20),
+                     0);
+    ck_assert_int_eq(evt_sh("'%s' mix verify --quiet --protinfo '%s/protInfo.xml' "
+                            "'%s/default' >/dev/null",
+                            evt_cli(), FIX1000, FIX1000),
+                     0);
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(root, sizeof(root), "%s/fx", dir);
+    copy_tree(FIX20, root);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/default/proofs/PoSReply01.bt", root);
+    flip(path, 48 + 4 * 38 + 20, 0x01); /* inside k_B,4 */
+    ck_assert_int_eq(evt_sh("'%s' mix verify --protinfo '%s/protInfo.xml' '%s/default' "
+                            "> '%s/out.txt' 2>&1",
+                            evt_cli(), root, root, dir),
+                     1);
+    ck_assert_int_eq(evt_sh("grep -q 'FAILED: party 01, check PoS' '%s/out.txt'", dir), 0);
+    ck_assert_int_eq(evt_sh("'%s' mix verify --help >/dev/null", evt_cli()), 0);
+    ck_assert_int_eq(evt_sh("'%s' mix --help >/dev/null", evt_cli()), 0);
+    ck_assert_int_eq(evt_sh("'%s' mix verify 2>/dev/null", evt_cli()), 2);
+    ck_assert_int_eq(evt_sh("'%s' mix --party 1 2>/dev/null", evt_cli()), 2);
+    evt_rmrf(dir);
+}
+END_TEST
+
+START_TEST(test_cli_chain) {
+    char dir[256], m[300], pkf[300], list[300], chain[300], fin[300];
+    uint8_t pk[33];
+    BIGNUM *x = BN_new();
+    size_t n = 12;
+    evote_ct_t *in = make_list(n, x, pk);
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(m, sizeof(m), "%s/manifest.json", dir);
+    snprintf(pkf, sizeof(pkf), "%s/pk.pem", dir);
+    snprintf(list, sizeof(list), "%s/box.bt", dir);
+    snprintf(chain, sizeof(chain), "%s/mix", dir);
+    snprintf(fin, sizeof(fin), "%s/final.bt", dir);
+    evt_write_manifest(m, "cli-election");
+    ck_assert_int_eq(evote_pubkey_write_pem(pkf, pk), EVOTE_OK);
+    ck_assert_int_eq(evote_ctlist_write(list, in, n), EVOTE_OK);
+    const char *cli = evt_cli();
+#define COMMON "--manifest '%s' --contest district-tokyo-1 --pubkey '%s'"
+    ck_assert_int_eq(evt_sh("'%s' mix " COMMON " --party 1 --in '%s' --out '%s' >/dev/null",
+                            cli, m, pkf, list, chain),
+                     0);
+    ck_assert_int_eq(evt_sh("'%s' mix " COMMON " --party 2 --out '%s' --quiet >/dev/null", cli,
+                            m, pkf, chain),
+                     0);
+    ck_assert_int_eq(evt_sh("'%s' mix verify " COMMON " --in '%s' --final '%s' '%s' "
+                            "> '%s/v.txt'",
+                            cli, m, pkf, list, fin, chain, dir),
+                     0);
+    ck_assert_int_eq(evt_sh("grep -q 'through 2 parties' '%s/v.txt'", dir), 0);
+    evote_ct_t *out = NULL;
+    size_t nout = 0;
+    ck_assert_int_eq(evote_ctlist_read(fin, &out, &nout), EVOTE_OK);
+    ck_assert_uint_eq(nout, n);
+    check_plaintexts(out, n, x);
+    free(out);
+    /* the chain's protInfo.xml verifies it as a VMN directory too */
+    ck_assert_int_eq(evt_sh("'%s' mix verify --protinfo '%s/protInfo.xml' '%s' >/dev/null",
+                            cli, chain, chain),
+                     0);
+    /* another contest is another session: refused */
+    ck_assert_int_eq(evt_sh("'%s' mix verify --manifest '%s' --contest proportional-tokyo "
+                            "--pubkey '%s' --in '%s' '%s' >/dev/null 2>&1",
+                            cli, m, pkf, list, chain),
+                     1);
+    /* party 2's reply tampered: named */
+    char path[400];
+    snprintf(path, sizeof(path), "%s/proofs/PoSReply02.bt", chain);
+    flip(path, 48 + 6 * 38 + 20, 0x01); /* inside k_B,6 */
+    ck_assert_int_eq(evt_sh("'%s' mix verify " COMMON " --in '%s' '%s' > '%s/v.txt' 2>&1",
+                            cli, m, pkf, list, chain, dir),
+                     1);
+    ck_assert_int_eq(evt_sh("grep -q 'FAILED: party 02, check PoS' '%s/v.txt'", dir), 0);
+#undef COMMON
+    free(in);
+    BN_free(x);
+    evt_rmrf(dir);
+}
+END_TEST
+
+static Suite *mix_suite(void) {
+    Suite *s = suite_create("mix");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_fixture_n20);
+    tcase_add_test(tc, test_fixture_n1000);
+    tcase_add_test(tc, test_prefix_and_generators_kat);
+    tcase_add_test(tc, test_fixture_under_other_sid_refused);
+    tcase_add_test(tc, test_protinfo_refusals);
+    tcase_add_test(tc, test_own_params_roundtrip);
+    tcase_add_test(tc, test_fixture_byte_flips_refused);
+    tcase_add_loop_test(tc, test_roundtrip_small, 0, 4);
+    tcase_add_test(tc, test_roundtrip_100);
+    tcase_add_test(tc, test_other_input_key_commitment_refused);
+    tcase_add_test(tc, test_other_public_key_refused);
+    tcase_add_test(tc, test_other_permutation_commitment_refused);
+    tcase_add_test(tc, test_wrong_permutation_refused);
+    tcase_add_test(tc, test_modified_output_refused);
+    tcase_add_test(tc, test_chain_state_errors);
+    tcase_add_test(tc, test_permutation_uniform_shape);
+    tcase_add_test(tc, test_cli_fixtures);
+    tcase_add_test(tc, test_cli_chain);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return evt_run_suite(mix_suite()) == 0 ? 0 : 1; }

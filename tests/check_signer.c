@@ -1,0 +1,348 @@
+/* Signing through PKCS#11 (libp11) and CMS verification with CAs and CRLs. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "pki.h"
+#include "testutil.h"
+
+static char dir[256];
+static const uint8_t msg[] = "ballot bytes \x00\x01\x02 stand-in";
+
+static void setup(void) {
+    evt_tmpdir(dir, sizeof(dir));
+    evt_pki_make(dir, 1);
+}
+static void teardown(void) { evt_rmrf(dir); }
+
+static evote_cms_verifier_t *verifier(int with_crl) {
+    evote_cms_verifier_t *v = NULL;
+    ck_assert_int_eq(evote_cms_verifier_new(&v), EVOTE_OK);
+    ck_assert_int_eq(evote_cms_verifier_add_ca_file(v, evt_pki_path(dir, "ca", ".pem")),
+                     EVOTE_OK);
+    if (with_crl)
+        ck_assert_int_eq(
+            evote_cms_verifier_add_crl_file(v, evt_pki_path(dir, "crl", ".pem")), EVOTE_OK);
+    return v;
+}
+
+static void sign_pem(const char *name, bool detached, uint8_t **der, size_t *len) {
+    evote_signer_t *s = NULL;
+    ck_assert_int_eq(evote_signer_open_pem(&s, evt_pki_path(dir, name, ".key"),
+                                           evt_pki_path(dir, name, ".pem")),
+                     EVOTE_OK);
+    ck_assert_int_eq(evote_signer_sign_cms(s, msg, sizeof(msg), detached, der, len),
+                     EVOTE_OK);
+    evote_signer_free(s);
+}
+
+/* Sign on a token, check with our verifier and with `openssl cms -verify`. */
+static void token_sign_and_check(const char *name, bool cert_from_token) {
+    evt_voter_token(dir, "card", name);
+    evote_signer_t *s = NULL;
+    ck_assert_int_eq(evote_signer_open(&s, evt_module(), "card", EVT_PIN, strlen(EVT_PIN),
+                                       "sign",
+                                       cert_from_token ? NULL
+                                                       : evt_pki_path(dir, name, ".pem")),
+                     EVOTE_OK);
+    uint8_t *der = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(evote_signer_sign_cms(s, msg, sizeof(msg), false, &der, &len),
+                     EVOTE_OK);
+    size_t clen = 0;
+    const uint8_t *cder = evote_signer_cert_der(s, &clen);
+    ck_assert_ptr_nonnull(cder);
+
+    evote_cms_verifier_t *v = verifier(1);
+    evote_cms_result_t r;
+    ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, EVT_PKI_NOW, &r), EVOTE_OK);
+    ck_assert_uint_eq(r.content_len, sizeof(msg));
+    ck_assert_mem_eq(r.content, msg, sizeof(msg));
+    ck_assert_uint_eq(r.cert_der_len, clen);
+    ck_assert_mem_eq(r.cert_der, cder, clen);
+    uint8_t h[32];
+    ck_assert_int_eq(evote_sha256(cder, clen, h), EVOTE_OK);
+    ck_assert_mem_eq(r.cert_sha256, h, 32);
+    ck_assert_str_eq(r.issuer, "CN=Test National ID CA,O=libevote test,C=JP");
+    ck_assert_int_gt(strlen(r.serial_hex), 0);
+    evote_cms_result_clear(&r);
+
+    char p7[4096], in[4096], outp[4096];
+    snprintf(p7, sizeof(p7), "%s/msg.p7", dir);
+    snprintf(in, sizeof(in), "%s/msg", dir);
+    snprintf(outp, sizeof(outp), "%s/msg.out", dir);
+    evt_write(p7, der, len);
+    evt_write(in, msg, sizeof(msg));
+    ck_assert_int_eq(evt_sh("openssl cms -verify -inform DER -binary -in '%s' -CAfile '%s' "
+                            "-out '%s' 2>/dev/null",
+                            p7, evt_pki_path(dir, "ca", ".pem"), outp),
+                     0);
+    ck_assert_int_eq(evt_sh("cmp -s '%s' '%s'", in, outp), 0);
+    /* RSA: PKCS#1 v1.5 (rsaEncryption), ECDSA: ecdsa-with-SHA256; SHA-256. */
+    ck_assert_int_eq(evt_sh("openssl cms -cmsout -print -inform DER -in '%s' | grep -q %s",
+                            p7, strncmp(name, "rsa", 3) == 0 ? "rsaEncryption"
+                                                             : "ecdsa-with-SHA256"),
+                     0);
+    ck_assert_int_eq(evt_sh("openssl cms -cmsout -print -inform DER -in '%s' | grep -q sha256",
+                            p7),
+                     0);
+    /* detached */
+    free(der);
+    ck_assert_int_eq(evote_signer_sign_cms(s, msg, sizeof(msg), true, &der, &len),
+                     EVOTE_OK);
+    evt_write(p7, der, len);
+    ck_assert_int_eq(evt_sh("openssl cms -verify -inform DER -binary -in '%s' -content '%s' "
+                            "-CAfile '%s' -out /dev/null 2>/dev/null",
+                            p7, in, evt_pki_path(dir, "ca", ".pem")),
+                     0);
+    ck_assert_int_eq(evote_cms_verify(v, der, len, msg, sizeof(msg), EVT_PKI_NOW, &r),
+                     EVOTE_OK);
+    evote_cms_result_clear(&r);
+    ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, EVT_PKI_NOW, &r),
+                     EVOTE_ERR_CMS_FORMAT);
+    ck_assert_ptr_null(r.content);
+    free(der);
+    evote_cms_verifier_free(v);
+    evote_signer_free(s);
+}
+
+START_TEST(test_token_rsa) { token_sign_and_check("rsa-1", true); }
+END_TEST
+START_TEST(test_token_ec) { token_sign_and_check("ec-1", true); }
+END_TEST
+START_TEST(test_token_cert_file) { token_sign_and_check("rsa-1", false); }
+END_TEST
+
+START_TEST(test_open_errors) {
+    evt_voter_token(dir, "card", "ec-1");
+    evote_signer_t *s = (evote_signer_t *)1;
+    ck_assert_int_eq(evote_signer_open(&s, "/nonexistent/module.so", "card", EVT_PIN,
+                                       strlen(EVT_PIN), "sign", NULL),
+                     EVOTE_ERR_MODULE_LOAD);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(evote_signer_open(&s, evt_module(), "nocard", EVT_PIN,
+                                       strlen(EVT_PIN), "sign", NULL),
+                     EVOTE_ERR_TOKEN_NOT_FOUND);
+    ck_assert_int_eq(
+        evote_signer_open(&s, evt_module(), "card", "wrong", 5, "sign", NULL),
+        EVOTE_ERR_PIN_INCORRECT);
+    ck_assert_int_eq(evote_signer_open(&s, evt_module(), "card", EVT_PIN,
+                                       strlen(EVT_PIN), "nokey", NULL),
+                     EVOTE_ERR_KEY_NOT_FOUND);
+    /* a certificate of another key */
+    ck_assert_int_eq(evote_signer_open(&s, evt_module(), "card", EVT_PIN,
+                                       strlen(EVT_PIN), "sign",
+                                       evt_pki_path(dir, "rsa-1", ".pem")),
+                     EVOTE_ERR_KEY_MISMATCH);
+    ck_assert_ptr_null(s);
+    /* importing the same label twice is refused */
+    ck_assert_int_eq(evote_hsm_import_key_cert(evt_module(), "card", EVT_PIN,
+                                               strlen(EVT_PIN), "sign",
+                                               evt_pki_path(dir, "ec-1", ".key"),
+                                               evt_pki_path(dir, "ec-1", ".pem")),
+                     EVOTE_ERR_KEY_EXISTS);
+    ck_assert_int_eq(evote_hsm_import_key_cert(evt_module(), "card", EVT_PIN,
+                                               strlen(EVT_PIN), "other",
+                                               evt_pki_path(dir, "ec-1", ".key"),
+                                               evt_pki_path(dir, "rsa-1", ".pem")),
+                     EVOTE_ERR_KEY_MISMATCH);
+}
+END_TEST
+
+START_TEST(test_token_key_not_extractable) {
+    evt_voter_token(dir, "card", "ec-1");
+    /* The imported key is sensitive and may only sign. */
+    ck_assert_int_eq(evt_sh("pkcs11-tool --module '%s' --token-label card --login "
+                            "--pin '%s' -O --type privkey 2>/dev/null | tr -s ' ' "
+                            "| grep -qx ' Usage: sign'",
+                            evt_module(), EVT_PIN),
+                     0);
+    ck_assert_int_eq(evt_sh("pkcs11-tool --module '%s' --token-label card --login "
+                            "--pin '%s' -O --type privkey 2>/dev/null | tr -s ' ' "
+                            "| grep -qx ' Access: sensitive'",
+                            evt_module(), EVT_PIN),
+                     0);
+}
+END_TEST
+
+START_TEST(test_verify_certificates) {
+    evote_cms_verifier_t *v = verifier(1);
+    uint8_t *der = NULL;
+    size_t len = 0;
+    static const struct {
+        const char *name;
+        evote_err_t want;
+    } cases[] = {
+        {"rsa-1", EVOTE_OK},
+        {"ec-1", EVOTE_OK},
+        {"expired", EVOTE_ERR_CERT_EXPIRED},
+        {"notyet", EVOTE_ERR_CERT_NOT_YET_VALID},
+        {"revoked", EVOTE_ERR_CERT_REVOKED},
+        {"unknown", EVOTE_ERR_CERT_CHAIN},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sign_pem(cases[i].name, false, &der, &len);
+        evote_cms_result_t r;
+        memset(&r, 0xAA, sizeof(r));
+        evote_err_t got = evote_cms_verify(v, der, len, NULL, 0, EVT_PKI_NOW, &r);
+        ck_assert_msg(got == cases[i].want, "%s: got %s (%s)", cases[i].name,
+                      evote_err_name(got), evote_err_detail());
+        if (got != EVOTE_OK) {
+            ck_assert_ptr_null(r.content);
+            ck_assert_ptr_null(r.cert_der);
+        }
+        evote_cms_result_clear(&r);
+        free(der);
+    }
+    /* Without the CRL, the revoked certificate passes: revocation comes
+     * only from configured CRLs. */
+    evote_cms_verifier_t *nocrl = verifier(0);
+    sign_pem("revoked", false, &der, &len);
+    ck_assert_int_eq(evote_cms_verify(nocrl, der, len, NULL, 0, EVT_PKI_NOW, NULL),
+                     EVOTE_OK);
+    /* The time of receipt decides: in 2037 rsa-1's certificate has expired. */
+    free(der);
+    sign_pem("rsa-1", false, &der, &len);
+    ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, (int64_t)2124000000, NULL),
+                     EVOTE_ERR_CERT_EXPIRED);
+    ck_assert_int_eq(evote_cms_verify(nocrl, der, len, NULL, 0, (int64_t)1700000000, NULL),
+                     EVOTE_ERR_CERT_NOT_YET_VALID);
+    /* with the CRL, that moment precedes the CRL itself: no valid CRL */
+    ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, (int64_t)1700000000, NULL),
+                     EVOTE_ERR_CERT_CHAIN);
+    free(der);
+    evote_cms_verifier_free(nocrl);
+    evote_cms_verifier_free(v);
+}
+END_TEST
+
+START_TEST(test_verify_tamper) {
+    evote_cms_verifier_t *v = verifier(1);
+    uint8_t *der = NULL;
+    size_t len = 0;
+    sign_pem("ec-1", false, &der, &len);
+    /* The content sits in eContent: find it and flip a byte. */
+    uint8_t *hit = NULL;
+    for (size_t i = 0; i + 8 <= len; i++)
+        if (memcmp(der + i, msg, 8) == 0)
+            hit = der + i;
+    ck_assert_ptr_nonnull(hit);
+    hit[3] ^= 1;
+    ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, EVT_PKI_NOW, NULL),
+                     EVOTE_ERR_SIGNATURE);
+    hit[3] ^= 1;
+    /* The signature value is the last bytes of the message. */
+    der[len - 2] ^= 0x40;
+    ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, EVT_PKI_NOW, NULL),
+                     EVOTE_ERR_SIGNATURE);
+    der[len - 2] ^= 0x40;
+    ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, EVT_PKI_NOW, NULL), EVOTE_OK);
+    /* Structure */
+    ck_assert_int_eq(evote_cms_verify(v, der, len - 1, NULL, 0, EVT_PKI_NOW, NULL),
+                     EVOTE_ERR_CMS_FORMAT);
+    uint8_t *longer = malloc(len + 1);
+    memcpy(longer, der, len);
+    longer[len] = 0;
+    ck_assert_int_eq(evote_cms_verify(v, longer, len + 1, NULL, 0, EVT_PKI_NOW, NULL),
+                     EVOTE_ERR_CMS_FORMAT);
+    free(longer);
+    static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+    ck_assert_int_eq(evote_cms_verify(v, junk, sizeof(junk), NULL, 0, EVT_PKI_NOW, NULL),
+                     EVOTE_ERR_CMS_FORMAT);
+    uint8_t *big = calloc(1, EVOTE_CMS_MAX + 1);
+    ck_assert_int_eq(evote_cms_verify(v, big, EVOTE_CMS_MAX + 1, NULL, 0, EVT_PKI_NOW, NULL),
+                     EVOTE_ERR_TOO_LARGE);
+    free(big);
+    /* content given for an attached message */
+    ck_assert_int_eq(evote_cms_verify(v, der, len, msg, sizeof(msg), EVT_PKI_NOW, NULL),
+                     EVOTE_ERR_CMS_FORMAT);
+    free(der);
+    /* detached with other content */
+    sign_pem("ec-1", true, &der, &len);
+    uint8_t other[sizeof(msg)];
+    memcpy(other, msg, sizeof(msg));
+    other[0] ^= 1;
+    ck_assert_int_eq(evote_cms_verify(v, der, len, other, sizeof(other), EVT_PKI_NOW, NULL),
+                     EVOTE_ERR_SIGNATURE);
+    free(der);
+    evote_cms_verifier_free(v);
+}
+END_TEST
+
+START_TEST(test_verifier_inputs) {
+    evote_cms_verifier_t *v = NULL;
+    ck_assert_int_eq(evote_cms_verifier_new(&v), EVOTE_OK);
+    ck_assert_int_eq(evote_cms_verifier_add_ca(v, (const uint8_t *)"nope", 4),
+                     EVOTE_ERR_FORMAT);
+    ck_assert_int_eq(evote_cms_verifier_add_crl(v, (const uint8_t *)"nope", 4),
+                     EVOTE_ERR_FORMAT);
+    ck_assert_int_eq(evote_cms_verifier_add_ca_file(v, "/nonexistent"), EVOTE_ERR_NOT_FOUND);
+    /* No CA at all: nothing chains. */
+    uint8_t *der = NULL;
+    size_t len = 0;
+    sign_pem("ec-1", false, &der, &len);
+    ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, EVT_PKI_NOW, NULL),
+                     EVOTE_ERR_CERT_CHAIN);
+    /* A CRL configured but none from the voter's CA: refused, never a pass. */
+    ck_assert_int_eq(evote_cms_verifier_add_ca_file(v, evt_pki_path(dir, "ca", ".pem")),
+                     EVOTE_OK);
+    ck_assert_int_eq(evote_cms_verifier_add_ca_file(v, evt_pki_path(dir, "other-ca", ".pem")),
+                     EVOTE_OK);
+    ck_assert_int_eq(evote_cms_verifier_add_crl_file(v, evt_pki_path(dir, "crl", ".pem")),
+                     EVOTE_OK);
+    free(der);
+    sign_pem("unknown", false, &der, &len);
+    ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, EVT_PKI_NOW, NULL),
+                     EVOTE_ERR_CERT_CHAIN);
+    ck_assert_ptr_nonnull(strstr(evote_err_detail(), "CRL"));
+    free(der);
+    evote_cms_verifier_free(v);
+}
+END_TEST
+
+START_TEST(test_cli_sign) {
+    evt_voter_token(dir, "card", "rsa-1");
+    char in[4096], p7[4096], pinf[4096];
+    snprintf(in, sizeof(in), "%s/ballot", dir);
+    snprintf(p7, sizeof(p7), "%s/ballot.p7", dir);
+    snprintf(pinf, sizeof(pinf), "%s/pin", dir);
+    evt_write(in, msg, sizeof(msg));
+    evt_write(pinf, EVT_PIN "\n", strlen(EVT_PIN) + 1);
+    ck_assert_int_eq(evt_sh("'%s' ballot sign --token card --key-label sign --pin-file '%s' "
+                            "--in '%s' --out '%s'",
+                            evt_cli(), pinf, in, p7),
+                     0);
+    ck_assert_int_eq(evt_sh("openssl cms -verify -inform DER -binary -in '%s' -CAfile '%s' "
+                            "-out /dev/null 2>/dev/null",
+                            p7, evt_pki_path(dir, "ca", ".pem")),
+                     0);
+    /* wrong PIN: exit 1, nothing written */
+    unlink(p7);
+    ck_assert_int_eq(evt_sh("EVOTE_PIN=bad '%s' ballot sign --token card --key-label sign "
+                            "--in '%s' --out '%s' 2>/dev/null",
+                            evt_cli(), in, p7),
+                     1);
+    ck_assert_int_ne(access(p7, F_OK), 0);
+    ck_assert_int_eq(evt_sh("'%s' ballot sign --help >/dev/null", evt_cli()), 0);
+    ck_assert_int_eq(evt_sh("'%s' ballot sign --token card 2>/dev/null", evt_cli()), 2);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("signer");
+    TCase *tc = tcase_create("signer");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_token_rsa);
+    tcase_add_test(tc, test_token_ec);
+    tcase_add_test(tc, test_token_cert_file);
+    tcase_add_test(tc, test_open_errors);
+    tcase_add_test(tc, test_token_key_not_extractable);
+    tcase_add_test(tc, test_verify_certificates);
+    tcase_add_test(tc, test_verify_tamper);
+    tcase_add_test(tc, test_verifier_inputs);
+    tcase_add_test(tc, test_cli_sign);
+    suite_add_tcase(s, tc);
+    return evt_run_suite(s) == 0 ? 0 : 1;
+}
