@@ -491,14 +491,11 @@ static const struct {
     const char *name;
     int (*run)(struct demo *);
 } steps[] = {
-    {"workspace", step_workspace}, {"token", step_token},     {"manifest", step_manifest},
-    {"keygen", step_keygen},       {"cast", step_cast},       {"lists", step_lists},
-    {"mix", step_mix},             {"decrypt", step_decrypt},     {"tally", step_tally},     {"check", step_check},
-    {"workspace", step_workspace}, {"token", step_token},     {"officials", step_officials},
-    {"manifest", step_manifest},   {"keygen", step_keygen},   {"box-open", step_box_open},
+    {"workspace", step_workspace}, {"token", step_token},         {"officials", step_officials},
+    {"manifest", step_manifest},   {"keygen", step_keygen},       {"box-open", step_box_open},
     {"cast", step_cast},           {"box-close", step_box_close}, {"lists", step_lists},
-    {"decrypt", step_decrypt},     {"tally", step_tally},     {"check", step_check},
-    {"record", step_record},       {"inspect", step_inspect},
+    {"mix", step_mix},             {"decrypt", step_decrypt},     {"tally", step_tally},
+    {"check", step_check},         {"record", step_record},       {"inspect", step_inspect},
 };
 
 /* ---- driver ------------------------------------------------------------- */
