@@ -74,4 +74,4 @@ if __name__ == "__main__":
     print("h0 =", h[0])
     print("h1 =", h[1])
     print("h19 =", h[19])
-    print("sid_jp-2026_district-tokyo-1 =", sid("jp-2026", "district-tokyo-1"))
+    print("sid =", sid("jp-2026", "district-tokyo-1"))
