@@ -40,4 +40,16 @@ evote_err_t cli_read_pin(const char *pin_file, const char *env_name,
 /* Module path from --module, else $EVOTE_PKCS11_MODULE, else the default. */
 const char *cli_module_path(const char *opt);
 
+/*
+ * Audit hook (cli/audit_hook.c): strip the audit options (--audit-log,
+ * --operator-token, --operator-key-label, --operator-pin-file,
+ * --operator-module, --audit-manifest) from argv, run fn, and — when a log
+ * and an operator token are given — append a signed entry recording the
+ * step, its files and its outcome. Called by the dispatcher for every
+ * subcommand; steps that run several stages (demo) may call it per stage.
+ */
+int cli_audit_run(int (*fn)(int, char **), const char *step, int argc, char **argv);
+/* Remember the error a step failed with (cli_fail calls it). */
+void cli_audit_note_error(evote_err_t err, const char *detail);
+
 #endif /* EVOTE_CLI_H */

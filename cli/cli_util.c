@@ -10,6 +10,7 @@
 
 int cli_fail(evote_err_t err, const char *what) {
     const char *detail = evote_err_detail();
+    cli_audit_note_error(err, detail); /* the audit entry records the failure */
     if (detail != NULL && detail[0] != '\0')
         fprintf(stderr, "evote: %s: %s [%s] (%s)\n", what, evote_strerror(err),
                 evote_err_name(err), detail);

@@ -26,7 +26,9 @@
 #include <openssl/rand.h>
 
 #include "cli_hsm.h"
+#include "demo_box.h"
 #include "commands.h"
+#include "demo_record.h"
 
 #define DEMO_TOKEN "evote-demo"
 #define DEMO_KEY "election-key"
@@ -62,6 +64,10 @@ struct demo {
     uint8_t pk[EVOTE_POINT_LEN];
     struct contest_run contests[DEMO_MAX_CONTESTS];
     size_t ncontests;
+    struct demo_box box; /* officials, ballot box, media, air-gapped import */
+    /* audit trail and published record (cli/demo_record.c) */
+    struct demo_audit *audit;
+    char published[PATH_MAX];
 };
 
 static const char DEMO_MANIFEST[] =
@@ -196,7 +202,7 @@ static int step_token(struct demo *d) {
 
 static int step_manifest(struct demo *d) {
     evote_err_t rv;
-    if (write_text(d->manifest_path, DEMO_MANIFEST, 0644) != 0)
+    if (demo_box_write_manifest(&d->box, d->manifest_path, DEMO_MANIFEST) != 0)
         return 1;
     if ((rv = evote_manifest_load(&d->m, d->manifest_path)) != EVOTE_OK)
         return fail("manifest", rv);
@@ -276,6 +282,8 @@ static int step_cast(struct demo *d) {
                 (rv = evote_ballot_decode(&back, buf, len)) != EVOTE_OK ||
                 (rv = evote_ballot_verify(&back, evote_manifest_hash(d->m), d->pk)) != EVOTE_OK)
                 return fail("cast", rv);
+            if (demo_box_add(&d->box, c->id, buf, len, back.c1) != 0)
+                return 1;
             memcpy(c->cts[c->ncts].c1, back.c1, EVOTE_POINT_LEN);
             memcpy(c->cts[c->ncts].c2, back.c2, EVOTE_POINT_LEN);
             c->ncts++;
@@ -287,13 +295,43 @@ static int step_cast(struct demo *d) {
     return 0;
 }
 
+static int step_officials(struct demo *d) { return demo_box_officials(&d->box, d->dir, d->module); }
+
+static int step_box_open(struct demo *d) {
+    return demo_box_open(&d->box, d->manifest_path, d->pubkey_path);
+}
+
+static int step_box_close(struct demo *d) {
+    return demo_box_close(&d->box, d->manifest_path, d->pubkey_path);
+}
+
+/* Counting reads the lists of the bundle imported on the air-gapped side,
+ * which must hold exactly the ciphertexts cast. */
 static int step_lists(struct demo *d) {
     evote_err_t rv;
     for (size_t ci = 0; ci < d->ncontests; ci++) {
         struct contest_run *c = &d->contests[ci];
-        if ((rv = evote_ctlist_write(c->list_path, c->cts, c->ncts)) != EVOTE_OK)
+        evote_ct_t *cts = NULL;
+        size_t n = 0;
+        char workspace_copy[PATH_MAX];
+        snprintf(workspace_copy, sizeof(workspace_copy), "%s", c->list_path);
+        demo_box_list_path(&d->box, c->id, c->list_path, sizeof(c->list_path));
+        if ((rv = evote_ctlist_read(c->list_path, &cts, &n)) != EVOTE_OK)
             return fail("ciphertext list", rv);
-        printf("list       %s\n", c->list_path);
+        bool same = n == c->ncts && memcmp(cts, c->cts, n * sizeof(*cts)) == 0;
+        /* A copy under the workspace's usual name, for inspection and for
+         * tools run by hand after the demo. */
+        rv = same ? evote_ctlist_write(workspace_copy, cts, n) : EVOTE_OK;
+        free(cts);
+        if (!same) {
+            fprintf(stderr, "evote demo: %s: imported list differs from the ballots cast\n",
+                    c->list_path);
+            return 1;
+        }
+        if (rv != EVOTE_OK)
+            return fail("ciphertext list", rv);
+        printf("list       %s (%zu ciphertexts, as cast; copy %s)\n", c->list_path, n,
+               workspace_copy);
     }
     return 0;
 }
@@ -415,6 +453,28 @@ static int step_check(struct demo *d) {
     return 0;
 }
 
+/* The election record in the layout of PROTOCOL §17, checked by evote verify. */
+static int step_record(struct demo *d) {
+    struct demo_record_file f[3 + 3 * DEMO_MAX_CONTESTS];
+    char rel[3 * DEMO_MAX_CONTESTS][EVOTE_ID_MAX + 32];
+    size_t n = 0;
+    f[n++] = (struct demo_record_file){"manifest.json", d->manifest_path};
+    f[n++] = (struct demo_record_file){"election-key.pem", d->pubkey_path};
+    f[n++] = (struct demo_record_file){"keygen/keygen-record.json", d->record_path};
+    for (size_t ci = 0; ci < d->ncontests; ci++) {
+        struct contest_run *c = &d->contests[ci];
+        char *r = rel[3 * ci];
+        snprintf(r, sizeof(rel[0]), "decrypt/%s.input.bt", c->id);
+        f[n++] = (struct demo_record_file){r, c->list_path};
+        snprintf(r + sizeof(rel[0]), sizeof(rel[0]), "decrypt/%s.plaintexts", c->id);
+        f[n++] = (struct demo_record_file){r + sizeof(rel[0]), c->plaintexts_path};
+        snprintf(r + 2 * sizeof(rel[0]), sizeof(rel[0]), "tally/%s.json", c->id);
+        f[n++] = (struct demo_record_file){r + 2 * sizeof(rel[0]), c->tally_path};
+    }
+    snprintf(d->published, sizeof(d->published), "%s/record", d->dir);
+    return demo_record_publish(d->audit, d->published, f, n);
+}
+
 static int step_inspect(struct demo *d) {
     printf("\nInspect the token (the private key shows as sensitive, never extractable):\n"
            "  SOFTHSM2_CONF=%s EVOTE_PIN=\"$(cat %s)\" \\\n"
@@ -431,10 +491,11 @@ static const struct {
     const char *name;
     int (*run)(struct demo *);
 } steps[] = {
-    {"workspace", step_workspace}, {"token", step_token},     {"manifest", step_manifest},
-    {"keygen", step_keygen},       {"cast", step_cast},       {"lists", step_lists},
-    {"mix", step_mix},             {"decrypt", step_decrypt},     {"tally", step_tally},     {"check", step_check},
-    {"inspect", step_inspect},
+    {"workspace", step_workspace}, {"token", step_token},         {"officials", step_officials},
+    {"manifest", step_manifest},   {"keygen", step_keygen},       {"box-open", step_box_open},
+    {"cast", step_cast},           {"box-close", step_box_close}, {"lists", step_lists},
+    {"mix", step_mix},             {"decrypt", step_decrypt},     {"tally", step_tally},
+    {"check", step_check},         {"record", step_record},       {"inspect", step_inspect},
 };
 
 /* ---- driver ------------------------------------------------------------- */
@@ -445,7 +506,9 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 }
 
 static void demo_free(struct demo *d, bool failed) {
+    demo_box_free(&d->box);
     evote_hsm_free(d->hsm);
+    demo_audit_free(d->audit); /* after the HSM: it finalises the module */
     for (size_t i = 0; i < d->ncontests; i++) {
         evote_tally_free(d->contests[i].tally);
         free(d->contests[i].cast);
@@ -468,7 +531,9 @@ static void usage(FILE *f) {
             "with a district and a proportional contest, N random ballots per\n"
             "contest (default 2000; each proof verified), ciphertext lists,\n"
             "decryption through the token, the tally, and a check that the tally\n"
-            "equals the ballots cast (exit status 1 if not).\n\n"
+            "equals the ballots cast (exit status 1 if not). Every step is signed\n"
+            "into an audit log by a demo operator's token, and DIR/record is the\n"
+            "published election record, checked with `evote verify` (PROTOCOL §17).\n\n"
             "The directory is a new one under $TMPDIR, removed at the end unless\n"
             "--keep; --dir DIR uses DIR (created, must not exist) and keeps it.\n"
             "MODULE defaults to $EVOTE_PKCS11_MODULE, else %s.\n",
@@ -526,7 +591,18 @@ int cmd_demo(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     double t0 = now();
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && rc == 0; i++) {
+        /* Steps between the token set-up and the publication are signed
+         * into the audit log by the demo's operator (cli/demo_record.c). */
+        bool audited = d.audit != NULL && strcmp(steps[i].name, "record") != 0 &&
+                       strcmp(steps[i].name, "inspect") != 0;
+        if (audited)
+            demo_audit_before(d.audit);
         rc = steps[i].run(&d);
+        if (audited && demo_audit_after(d.audit, steps[i].name, rc,
+                                        d.m ? evote_manifest_hash(d.m) : NULL) != 0)
+            rc = rc != 0 ? rc : 1;
+        if (rc == 0 && strcmp(steps[i].name, "token") == 0)
+            rc = demo_audit_begin(&d.audit, d.dir, d.module);
         if (rc != 0)
             fprintf(stderr, "evote demo: step \"%s\" failed%s%s\n", steps[i].name,
                     d.dir_made ? "; workspace kept: " : "", d.dir_made ? d.dir : "");

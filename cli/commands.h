@@ -22,4 +22,14 @@ int cmd_box_receipt(int argc, char **argv);
 int cmd_box_close(int argc, char **argv);
 int cmd_box_export(int argc, char **argv);
 int cmd_box_import(int argc, char **argv);
+int cmd_audit_verify(int argc, char **argv);
+int cmd_audit_show(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_trustee_keygen(int argc, char **argv);
+int cmd_trustee_combine(int argc, char **argv);
+int cmd_decrypt_partial(int argc, char **argv);
+int cmd_decrypt_combine(int argc, char **argv);
+int cmd_result(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
+int cmd_decrypt_authorize(int argc, char **argv);
 #endif

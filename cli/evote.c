@@ -34,6 +34,11 @@ static void usage(FILE *f) {
     }
     fprintf(f, "\nPINs are read from --pin-file, $EVOTE_PIN or a prompt, never "
                "from the command line.\n");
+    fprintf(f, "Every step also takes --audit-log FILE --operator-token LABEL\n"
+               "[--operator-key-label K] [--operator-pin-file F] [--operator-module "
+               "P]\n[--audit-manifest M] and then appends a signed entry to the "
+               "election's\naudit log (operator PIN: --operator-pin-file, "
+               "$EVOTE_OPERATOR_PIN or a prompt).\n");
 }
 
 int main(int argc, char **argv) {
@@ -54,13 +59,13 @@ int main(int argc, char **argv) {
                 char name[96];
                 snprintf(name, sizeof(name), "evote %s %s", c->word1, c->word2);
                 argv[2] = name;
-                return c->main(argc - 2, argv + 2);
+                return cli_audit_run(c->main, name + 6, argc - 2, argv + 2);
             }
             if (pass == 1 && c->word2 == NULL) {
                 char name[64];
                 snprintf(name, sizeof(name), "evote %s", c->word1);
                 argv[1] = name;
-                return c->main(argc - 1, argv + 1);
+                return cli_audit_run(c->main, name + 6, argc - 1, argv + 1);
             }
         }
     }

@@ -22,5 +22,11 @@
 #include "merkle.h"
 #include "statement.h"
 #include "box.h"
+#include "audit.h"
+#include "verify.h"
+#include "trustee.h"
+#include "result.h"
+#include "confirm.h"
+#include "approval.h"
 
 #endif /* EVOTE_EVOTE_H */
