@@ -108,25 +108,17 @@ out:
         ENSURE((n) > 0, EVOTE_ERR_CRYPTO, #fn);                                \
     } while (0)
 
-evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token_label,
-                                      const char *pin, size_t pin_len,
-                                      const char *key_label, const char *key_pem_path,
-                                      const char *cert_pem_path) {
+/* Import one key and certificate through an open, logged-in session. */
+static evote_err_t import_one(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
+                              const char *token_label, const char *key_label,
+                              const char *key_pem_path, const char *cert_pem_path) {
     evote_err_t ret = EVOTE_OK;
-    void *dl = NULL;
-    CK_FUNCTION_LIST_PTR f = NULL;
-    int initialized = 0, logged_in = 0;
-    CK_SESSION_HANDLE sess = CK_INVALID_HANDLE;
-    CK_SLOT_ID *slots = NULL, slot = 0;
-    CK_ULONG nslots = 0;
-    int found = 0;
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
     unsigned char *cert_der = NULL, *subj = NULL, *iss = NULL, *serial = NULL,
                   *spki = NULL;
     int cert_n = 0, subj_n = 0, iss_n = 0, serial_n = 0, spki_n = 0;
     uint8_t id[EVOTE_HASH_LEN];
-    char pinbuf[IMPORT_PIN_MAX];
     /* RSA parts */
     uint8_t rn[BN_MAX], re[BN_MAX], rd[BN_MAX], rp[BN_MAX], rq[BN_MAX], rdp[BN_MAX],
         rdq[BN_MAX], rqi[BN_MAX];
@@ -136,18 +128,10 @@ evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token
                                        0xce, 0x3d, 0x03, 0x01, 0x07};
     uint8_t ec_priv[32], ec_point[67];
     BIGNUM *ecd = NULL;
-    const char *module = module_path;
 
-    memset(pinbuf, 0, sizeof(pinbuf));
     memset(ec_priv, 0, sizeof(ec_priv));
-    ENSURE(token_label != NULL && key_label != NULL && key_pem_path != NULL &&
-               cert_pem_path != NULL && (pin != NULL || pin_len == 0),
+    ENSURE(key_label != NULL && key_pem_path != NULL && cert_pem_path != NULL,
            EVOTE_ERR_ARG, "import: bad argument");
-    ENSURE(pin_len < sizeof(pinbuf), EVOTE_ERR_ARG, "PIN too long");
-    if (module == NULL || module[0] == '\0')
-        module = getenv("EVOTE_PKCS11_MODULE");
-    if (module == NULL || module[0] == '\0')
-        module = EVOTE_DEFAULT_PKCS11_MODULE;
 
     GUARD(read_pem(key_pem_path, &key, NULL));
     GUARD(read_pem(cert_pem_path, NULL, &cert));
@@ -160,38 +144,6 @@ evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token
     I2D(i2d_PUBKEY, key, spki, spki_n);
     /* CKA_ID: a digest of the public key, so key and certificate pair up. */
     GUARD(evote_sha256(spki, (size_t)spki_n, id));
-
-    dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
-    ENSURE(dl != NULL, EVOTE_ERR_MODULE_LOAD, "cannot load %s", module);
-    CK_C_GetFunctionList gfl = (CK_C_GetFunctionList)dlsym(dl, "C_GetFunctionList");
-    ENSURE(gfl != NULL && gfl(&f) == CKR_OK && f != NULL, EVOTE_ERR_MODULE_LOAD,
-           "%s is not a PKCS#11 module", module);
-    CK_C_INITIALIZE_ARGS init = {.flags = CKF_OS_LOCKING_OK};
-    P11_GUARD(f->C_Initialize(&init), "C_Initialize");
-    initialized = 1;
-    P11_GUARD(f->C_GetSlotList(CK_TRUE, NULL, &nslots), "C_GetSlotList");
-    ALLOC_GUARD(slots = calloc(nslots + 1, sizeof(*slots)));
-    P11_GUARD(f->C_GetSlotList(CK_TRUE, slots, &nslots), "C_GetSlotList");
-    for (CK_ULONG i = 0; i < nslots && !found; i++) {
-        CK_TOKEN_INFO ti;
-        if (f->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
-            continue;
-        size_t l = sizeof(ti.label);
-        while (l > 0 && ti.label[l - 1] == ' ')
-            l--;
-        if (l == strlen(token_label) && memcmp(ti.label, token_label, l) == 0) {
-            slot = slots[i];
-            found = 1;
-        }
-    }
-    ENSURE(found, EVOTE_ERR_TOKEN_NOT_FOUND, "no token labelled '%s'", token_label);
-    P11_GUARD(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-                               &sess),
-              "C_OpenSession");
-    memcpy(pinbuf, pin, pin_len);
-    P11_GUARD(f->C_Login(sess, CKU_USER, (CK_UTF8CHAR_PTR)pinbuf, (CK_ULONG)pin_len),
-              "C_Login");
-    logged_in = 1;
 
     /* Refuse to shadow an existing key of the same label. */
     {
@@ -308,16 +260,7 @@ evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token
     P11_GUARD(f->C_CreateObject(sess, ca, sizeof(ca) / sizeof(ca[0]), &obj),
               "C_CreateObject(certificate)");
 out:
-    if (logged_in)
-        f->C_Logout(sess);
-    if (sess != CK_INVALID_HANDLE)
-        f->C_CloseSession(sess);
-    if (initialized)
-        f->C_Finalize(NULL);
-    if (dl != NULL)
-        dlclose(dl);
     ERR_clear_error();
-    evote_wipe(pinbuf, sizeof(pinbuf));
     evote_wipe(rd, sizeof(rd));
     evote_wipe(rp, sizeof(rp));
     evote_wipe(rq, sizeof(rq));
@@ -326,7 +269,6 @@ out:
     evote_wipe(rqi, sizeof(rqi));
     evote_wipe(ec_priv, sizeof(ec_priv));
     BN_clear_free(ecd);
-    free(slots);
     OPENSSL_free(cert_der);
     OPENSSL_free(subj);
     OPENSSL_free(iss);
@@ -335,4 +277,85 @@ out:
     EVP_PKEY_free(key);
     X509_free(cert);
     return ret;
+}
+
+evote_err_t evote_hsm_import_key_certs(const char *module_path, const char *token_label,
+                                       const char *pin, size_t pin_len, size_t n,
+                                       const char *const *key_labels,
+                                       const char *const *key_pem_paths,
+                                       const char *const *cert_pem_paths) {
+    evote_err_t ret = EVOTE_OK;
+    void *dl = NULL;
+    CK_FUNCTION_LIST_PTR f = NULL;
+    int initialized = 0, logged_in = 0;
+    CK_SESSION_HANDLE sess = CK_INVALID_HANDLE;
+    CK_SLOT_ID *slots = NULL, slot = 0;
+    CK_ULONG nslots = 0;
+    int found = 0;
+    char pinbuf[IMPORT_PIN_MAX];
+    const char *module = module_path;
+
+    memset(pinbuf, 0, sizeof(pinbuf));
+    ENSURE(token_label != NULL && key_labels != NULL && key_pem_paths != NULL &&
+               cert_pem_paths != NULL && (pin != NULL || pin_len == 0),
+           EVOTE_ERR_ARG, "import: bad argument");
+    ENSURE(pin_len < sizeof(pinbuf), EVOTE_ERR_ARG, "PIN too long");
+    if (module == NULL || module[0] == '\0')
+        module = getenv("EVOTE_PKCS11_MODULE");
+    if (module == NULL || module[0] == '\0')
+        module = EVOTE_DEFAULT_PKCS11_MODULE;
+    dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
+    ENSURE(dl != NULL, EVOTE_ERR_MODULE_LOAD, "cannot load %s", module);
+    CK_C_GetFunctionList gfl = (CK_C_GetFunctionList)dlsym(dl, "C_GetFunctionList");
+    ENSURE(gfl != NULL && gfl(&f) == CKR_OK && f != NULL, EVOTE_ERR_MODULE_LOAD,
+           "%s is not a PKCS#11 module", module);
+    CK_C_INITIALIZE_ARGS init = {.flags = CKF_OS_LOCKING_OK};
+    P11_GUARD(f->C_Initialize(&init), "C_Initialize");
+    initialized = 1;
+    P11_GUARD(f->C_GetSlotList(CK_TRUE, NULL, &nslots), "C_GetSlotList");
+    ALLOC_GUARD(slots = calloc(nslots + 1, sizeof(*slots)));
+    P11_GUARD(f->C_GetSlotList(CK_TRUE, slots, &nslots), "C_GetSlotList");
+    for (CK_ULONG i = 0; i < nslots && !found; i++) {
+        CK_TOKEN_INFO ti;
+        if (f->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
+            continue;
+        size_t l = sizeof(ti.label);
+        while (l > 0 && ti.label[l - 1] == ' ')
+            l--;
+        if (l == strlen(token_label) && memcmp(ti.label, token_label, l) == 0) {
+            slot = slots[i];
+            found = 1;
+        }
+    }
+    ENSURE(found, EVOTE_ERR_TOKEN_NOT_FOUND, "no token labelled '%s'", token_label);
+    P11_GUARD(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+                               &sess),
+              "C_OpenSession");
+    memcpy(pinbuf, pin, pin_len);
+    P11_GUARD(f->C_Login(sess, CKU_USER, (CK_UTF8CHAR_PTR)pinbuf, (CK_ULONG)pin_len),
+              "C_Login");
+    logged_in = 1;
+    for (size_t i = 0; i < n; i++)
+        GUARD(import_one(f, sess, token_label, key_labels[i], key_pem_paths[i],
+                         cert_pem_paths[i]));
+out:
+    if (logged_in)
+        f->C_Logout(sess);
+    if (sess != CK_INVALID_HANDLE)
+        f->C_CloseSession(sess);
+    if (initialized)
+        f->C_Finalize(NULL);
+    if (dl != NULL)
+        dlclose(dl);
+    evote_wipe(pinbuf, sizeof(pinbuf));
+    free(slots);
+    return ret;
+}
+
+evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token_label,
+                                      const char *pin, size_t pin_len,
+                                      const char *key_label, const char *key_pem_path,
+                                      const char *cert_pem_path) {
+    return evote_hsm_import_key_certs(module_path, token_label, pin, pin_len, 1, &key_label,
+                                      &key_pem_path, &cert_pem_path);
 }
