@@ -4,6 +4,9 @@
  * (each proof verified), ciphertext lists, decryption through the token,
  * tally, and a check that the tally equals what was cast.
  *
+ * Each contest is mixed by two mix parties (proofs of shuffle verified)
+ * before decryption.
+ *
  * The election is a list of small steps (see `steps` below) sharing one
  * struct demo, so that later ceremonies (signing and reception, ballot box
  * open/close/export/import, mixing, trustees) slot in as further steps.
@@ -20,12 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/pem.h>
 #include <openssl/rand.h>
-#include <openssl/x509v3.h>
 
 #include "cli_hsm.h"
+#include "demo_box.h"
 #include "commands.h"
+#include "demo_record.h"
 
 #define DEMO_TOKEN "evote-demo"
 #define DEMO_KEY "election-key"
@@ -39,21 +42,8 @@ struct contest_run {
     evote_ct_t *cts;
     size_t ncts;
     char list_path[PATH_MAX], plaintexts_path[PATH_MAX], tally_path[PATH_MAX];
+    char mix_dir[PATH_MAX], mixed_path[PATH_MAX]; /* mix chain, its verified output */
     evote_tally_t *tally;
-    uint8_t *ballots; /* ballot bytes of voter i at i * EVOTE_BALLOT_MAX */
-    size_t *blens;
-};
-
-/* Voters, their cards and reception (see step_voters, step_sign, step_receive). */
-struct demo_rx {
-    char voters_dir[PATH_MAX], ca_path[PATH_MAX], roll_path[PATH_MAX],
-        store_path[PATH_MAX], card_pin_path[PATH_MAX];
-    char card_pin[33];
-    evote_store_t *store;
-    evote_signer_t *signer; /* freed last: libp11 finalizes the module */
-    uint8_t **msgs;         /* signed ballot of voter i, contest c at 2*i + c */
-    size_t *lens;
-    size_t nmsgs;
 };
 
 struct demo {
@@ -74,7 +64,10 @@ struct demo {
     uint8_t pk[EVOTE_POINT_LEN];
     struct contest_run contests[DEMO_MAX_CONTESTS];
     size_t ncontests;
-    struct demo_rx rx;
+    struct demo_box box; /* officials, ballot box, media, air-gapped import */
+    /* audit trail and published record (cli/demo_record.c) */
+    struct demo_audit *audit;
+    char published[PATH_MAX];
 };
 
 static const char DEMO_MANIFEST[] =
@@ -209,7 +202,7 @@ static int step_token(struct demo *d) {
 
 static int step_manifest(struct demo *d) {
     evote_err_t rv;
-    if (write_text(d->manifest_path, DEMO_MANIFEST, 0644) != 0)
+    if (demo_box_write_manifest(&d->box, d->manifest_path, DEMO_MANIFEST) != 0)
         return 1;
     if ((rv = evote_manifest_load(&d->m, d->manifest_path)) != EVOTE_OK)
         return fail("manifest", rv);
@@ -229,381 +222,16 @@ static int step_manifest(struct demo *d) {
         c->noptions = evote_manifest_option_count(d->m, i);
         c->cast = calloc(c->noptions, sizeof(*c->cast));
         c->cts = calloc(d->ballots, sizeof(*c->cts));
-        c->ballots = calloc(d->ballots, EVOTE_BALLOT_MAX);
-        c->blens = calloc(d->ballots, sizeof(*c->blens));
-        if (c->cast == NULL || c->cts == NULL || c->ballots == NULL || c->blens == NULL)
+        if (c->cast == NULL || c->cts == NULL)
             return fail("manifest", EVOTE_ERR_NOMEM);
         snprintf(c->list_path, sizeof(c->list_path), "%s/%s.ciphertexts.bt", d->dir, c->id);
         snprintf(c->plaintexts_path, sizeof(c->plaintexts_path), "%s/%s.plaintexts", d->dir,
                  c->id);
         snprintf(c->tally_path, sizeof(c->tally_path), "%s/%s.tally.json", d->dir, c->id);
+        snprintf(c->mix_dir, sizeof(c->mix_dir), "%s/%s.mix", d->dir, c->id);
+        snprintf(c->mixed_path, sizeof(c->mixed_path), "%s/%s.mixed.bt", d->dir, c->id);
     }
     return 0;
-}
-
-/* ---- voters, their cards, signing and reception (issue 3) --------------- */
-
-#define DEMO_CARDS "voter-cards"
-#define DEMO_RSA_VOTERS 2 /* the first voters hold RSA-2048 keys, the rest P-256 */
-
-static void demo_rx_free(struct demo_rx *rx) {
-    for (size_t i = 0; i < rx->nmsgs; i++)
-        free(rx->msgs[i]);
-    free(rx->msgs);
-    free(rx->lens);
-    evote_store_free(rx->store);
-    evote_signer_free(rx->signer);
-    evote_wipe(rx->card_pin, sizeof(rx->card_pin));
-    memset(rx, 0, sizeof(*rx));
-}
-
-static X509 *demo_cert(X509 *ca, EVP_PKEY *cakey, EVP_PKEY *key, const char *sn,
-                       const char *cn, uint64_t serial) {
-    X509 *x = X509_new();
-    X509_NAME *name = X509_NAME_new();
-    X509V3_CTX ctx;
-    bool ok = x != NULL && name != NULL;
-    ok = ok && X509_set_version(x, 2) == 1 &&
-         ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), serial) == 1 &&
-         X509_NAME_add_entry_by_txt(name, "C", MBSTRING_ASC, (const unsigned char *)"JP", -1,
-                                    -1, 0) == 1 &&
-         (sn == NULL || X509_NAME_add_entry_by_txt(name, "serialNumber", MBSTRING_ASC,
-                                                   (const unsigned char *)sn, -1, -1, 0) == 1) &&
-         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
-                                    -1, 0) == 1 &&
-         X509_set_subject_name(x, name) == 1 &&
-         X509_set_issuer_name(x, ca != NULL ? X509_get_subject_name(ca) : name) == 1 &&
-         ASN1_TIME_set_string(X509_getm_notBefore(x), "20200101000000Z") == 1 &&
-         ASN1_TIME_set_string(X509_getm_notAfter(x), "20400101000000Z") == 1 &&
-         X509_set_pubkey(x, key) == 1;
-    X509_NAME_free(name);
-    if (ok) {
-        X509V3_set_ctx_nodb(&ctx);
-        X509V3_set_ctx(&ctx, ca != NULL ? ca : x, x, NULL, NULL, 0);
-        const char *ext[][2] = {
-            {"basicConstraints", ca ? "critical,CA:FALSE" : "critical,CA:TRUE"},
-            {"keyUsage", ca ? "critical,digitalSignature,nonRepudiation"
-                            : "critical,keyCertSign,cRLSign"},
-            {"subjectKeyIdentifier", "hash"},
-            {"authorityKeyIdentifier", ca ? "keyid" : NULL},
-        };
-        for (size_t i = 0; ok && i < sizeof(ext) / sizeof(ext[0]); i++) {
-            if (ext[i][1] == NULL)
-                continue;
-            X509_EXTENSION *e = X509V3_EXT_conf(NULL, &ctx, ext[i][0], ext[i][1]);
-            ok = e != NULL && X509_add_ext(x, e, -1) == 1;
-            X509_EXTENSION_free(e);
-        }
-        ok = ok && X509_sign(x, cakey, EVP_sha256()) > 0;
-    }
-    if (!ok) {
-        X509_free(x);
-        return NULL;
-    }
-    return x;
-}
-
-static int demo_write_pem(const char *path, EVP_PKEY *key, X509 *cert) {
-    FILE *f = fopen(path, "wx");
-    if (f == NULL)
-        return sys_fail("create", path);
-    if (fchmod(fileno(f), key ? 0600 : 0644) != 0 ||
-        (key != NULL && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) != 1) ||
-        (cert != NULL && PEM_write_X509(f, cert) != 1)) {
-        fclose(f);
-        return sys_fail("write", path);
-    }
-    return fclose(f) == 0 ? 0 : sys_fail("write", path);
-}
-
-/*
- * The voters: a stand-in national-ID CA, one key and certificate per voter
- * (RSA-2048 for the first ones, as on ID cards, P-256 for the rest), the
- * keys on a SoftHSM2 token that plays the voters' cards, the roll, and a
- * ballot store with both boxes open.
- */
-static int step_voters(struct demo *d) {
-    struct demo_rx *rx = &d->rx;
-    evote_err_t rv;
-    EVP_PKEY *cakey = NULL, *key = NULL;
-    X509 *ca = NULL, *cert = NULL;
-    char **labels = NULL, **keys = NULL, **certs = NULL, *csv = NULL, so_pin[33];
-    size_t off = 0, cap = 128 + d->ballots * 200;
-    int rc = 1;
-    double t0 = now();
-
-    snprintf(rx->voters_dir, sizeof(rx->voters_dir), "%s/voters", d->dir);
-    snprintf(rx->ca_path, sizeof(rx->ca_path), "%s/voter-ca.pem", d->dir);
-    snprintf(rx->roll_path, sizeof(rx->roll_path), "%s/roll.csv", d->dir);
-    snprintf(rx->store_path, sizeof(rx->store_path), "%s/ballot-box.db", d->dir);
-    snprintf(rx->card_pin_path, sizeof(rx->card_pin_path), "%s/voter-cards-pin", d->dir);
-    if (mkdir(rx->voters_dir, 0700) != 0)
-        return sys_fail("create directory", rx->voters_dir);
-    cakey = EVP_EC_gen("P-256");
-    ca = cakey ? demo_cert(NULL, cakey, cakey, NULL, "Demo National ID CA", 1) : NULL;
-    labels = calloc(d->ballots, sizeof(*labels));
-    keys = calloc(d->ballots, sizeof(*keys));
-    certs = calloc(d->ballots, sizeof(*certs));
-    csv = malloc(cap);
-    if (ca == NULL || labels == NULL || keys == NULL || certs == NULL || csv == NULL) {
-        fail("voter CA", EVOTE_ERR_CRYPTO);
-        goto out;
-    }
-    if (demo_write_pem(rx->ca_path, NULL, ca) != 0)
-        goto out;
-    off += (size_t)snprintf(csv, cap, "voter_id,identity,contests\n");
-    for (unsigned long i = 0; i < d->ballots; i++) {
-        char sn[32], cn[64], path[PATH_MAX];
-        snprintf(sn, sizeof(sn), "JP%010lu", 1000000 + i);
-        snprintf(cn, sizeof(cn), "在外 有権者 %lu", i + 1);
-        key = i < DEMO_RSA_VOTERS ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
-        cert = key ? demo_cert(ca, cakey, key, sn, cn, 1000 + i) : NULL;
-        if (cert == NULL) {
-            fail("voter certificate", EVOTE_ERR_CRYPTO);
-            goto out;
-        }
-        if (asprintf(&labels[i], "voter-%05lu", i + 1) < 0 ||
-            asprintf(&keys[i], "%s/%s.key", rx->voters_dir, labels[i]) < 0 ||
-            asprintf(&certs[i], "%s/%s.pem", rx->voters_dir, labels[i]) < 0) {
-            fail("voters", EVOTE_ERR_NOMEM);
-            goto out;
-        }
-        if (demo_write_pem(keys[i], key, NULL) != 0 || demo_write_pem(certs[i], NULL, cert) != 0)
-            goto out;
-        /* the roll names half the voters by certificate hash, half by
-         * issuer and serial (both forms of docs/PROTOCOL.md §10) */
-        if (i % 2 == 0) {
-            uint8_t *der = NULL, h[EVOTE_HASH_LEN];
-            int n = i2d_X509(cert, &der);
-            if (n <= 0 || evote_sha256(der, (size_t)n, h) != EVOTE_OK) {
-                OPENSSL_free(der);
-                fail("voter certificate", EVOTE_ERR_CRYPTO);
-                goto out;
-            }
-            OPENSSL_free(der);
-            off += (size_t)snprintf(csv + off, cap - off, "demo-%s,sha256:", labels[i]);
-            for (int j = 0; j < EVOTE_HASH_LEN; j++)
-                off += (size_t)snprintf(csv + off, cap - off, "%02x", h[j]);
-        } else {
-            off += (size_t)snprintf(csv + off, cap - off,
-                                    "demo-%s,\"issuer-serial:%lx:CN=Demo National ID CA,C=JP\"",
-                                    labels[i], 1000 + i);
-        }
-        off += (size_t)snprintf(csv + off, cap - off, ",%s %s\n", d->contests[0].id,
-                                d->ncontests > 1 ? d->contests[1].id : "");
-        EVP_PKEY_free(key);
-        X509_free(cert);
-        key = NULL;
-        cert = NULL;
-        (void)path;
-    }
-    if (write_text(rx->roll_path, csv, 0600) != 0)
-        goto out;
-    /* the voters' cards */
-    if (random_pin(so_pin) != 0 || random_pin(rx->card_pin) != 0) {
-        fail("card PINs", EVOTE_ERR_RANDOM);
-        goto out;
-    }
-    if (write_text(rx->card_pin_path, rx->card_pin, 0600) != 0)
-        goto out;
-    rv = evote_hsm_token_init(d->module, DEMO_CARDS, so_pin, strlen(so_pin), rx->card_pin,
-                              strlen(rx->card_pin));
-    evote_wipe(so_pin, sizeof(so_pin));
-    if (rv != EVOTE_OK) {
-        fail("voter cards", rv);
-        goto out;
-    }
-    if ((rv = evote_hsm_import_key_certs(d->module, DEMO_CARDS, rx->card_pin,
-                                         strlen(rx->card_pin), d->ballots,
-                                         (const char *const *)labels, (const char *const *)keys,
-                                         (const char *const *)certs)) != EVOTE_OK) {
-        fail("voter cards", rv);
-        goto out;
-    }
-    /* the keys live on the cards now */
-    for (unsigned long i = 0; i < d->ballots; i++)
-        if (unlink(keys[i]) != 0) {
-            sys_fail("remove", keys[i]);
-            goto out;
-        }
-    /* roll and boxes */
-    const char *ids[DEMO_MAX_CONTESTS];
-    evote_roll_t *roll = NULL;
-    size_t added = 0;
-    for (size_t i = 0; i < d->ncontests; i++)
-        ids[i] = d->contests[i].id;
-    if ((rv = evote_store_open_sqlite(&rx->store, rx->store_path)) != EVOTE_OK ||
-        (rv = evote_roll_load(&roll, rx->roll_path, ids, d->ncontests)) != EVOTE_OK ||
-        (rv = evote_roll_import(rx->store, roll, &added)) != EVOTE_OK) {
-        evote_roll_free(roll);
-        fail("roll", rv);
-        goto out;
-    }
-    evote_roll_free(roll);
-    for (size_t i = 0; i < d->ncontests; i++) {
-        evote_box_info_t info;
-        if ((rv = evote_store_box_get(rx->store, ids[i], &info)) != EVOTE_OK) {
-            fail("box", rv);
-            goto out;
-        }
-        bool open = info.state == EVOTE_BOX_OPEN;
-        evote_box_info_clear(&info);
-        if (!open && (rv = evote_store_box_open(rx->store, ids[i])) != EVOTE_OK) {
-            fail("box", rv);
-            goto out;
-        }
-    }
-    printf("voters     %lu voters (%d RSA-2048, the rest P-256) certified by %s; keys on the\n"
-           "           token \"%s\" (their cards); roll %s (%zu voters); boxes open in %s "
-           "(%.1f s)\n",
-           d->ballots, d->ballots < DEMO_RSA_VOTERS ? (int)d->ballots : DEMO_RSA_VOTERS,
-           rx->ca_path, DEMO_CARDS, rx->roll_path, added, rx->store_path, now() - t0);
-    rc = 0;
-out:
-    for (unsigned long i = 0; i < d->ballots && labels != NULL; i++) {
-        free(labels[i]);
-        if (keys != NULL)
-            free(keys[i]);
-        if (certs != NULL)
-            free(certs[i]);
-    }
-    free(labels);
-    free(keys);
-    free(certs);
-    free(csv);
-    EVP_PKEY_free(key);
-    X509_free(cert);
-    EVP_PKEY_free(cakey);
-    X509_free(ca);
-    return rc;
-}
-
-/* Each voter's card signs each of their ballots (CMS SignedData). */
-static int step_sign(struct demo *d) {
-    struct demo_rx *rx = &d->rx;
-    evote_err_t rv;
-    double t0 = now();
-    rx->msgs = calloc(d->ballots * d->ncontests, sizeof(*rx->msgs));
-    rx->lens = calloc(d->ballots * d->ncontests, sizeof(*rx->lens));
-    if (rx->msgs == NULL || rx->lens == NULL)
-        return fail("sign", EVOTE_ERR_NOMEM);
-    rv = evote_signer_open(&rx->signer, d->module, DEMO_CARDS, rx->card_pin,
-                           strlen(rx->card_pin), "voter-00001", NULL);
-    evote_wipe(rx->card_pin, sizeof(rx->card_pin));
-    if (rv != EVOTE_OK)
-        return fail("voter card", rv);
-    for (unsigned long i = 0; i < d->ballots; i++) {
-        char label[32], cert[PATH_MAX + 64];
-        snprintf(label, sizeof(label), "voter-%05lu", i + 1);
-        /* the certificate as the voter's client would have it (a copy of
-         * the card's), which spares a search of the card's objects */
-        snprintf(cert, sizeof(cert), "%s/%s.pem", rx->voters_dir, label);
-        if ((rv = evote_signer_select_key(rx->signer, label, cert)) != EVOTE_OK)
-            return fail("voter card", rv);
-        for (size_t ci = 0; ci < d->ncontests; ci++) {
-            struct contest_run *c = &d->contests[ci];
-            size_t k = i * d->ncontests + ci;
-            if ((rv = evote_signer_sign_cms(rx->signer, c->ballots + i * EVOTE_BALLOT_MAX,
-                                            c->blens[i], false, &rx->msgs[k],
-                                            &rx->lens[k])) != EVOTE_OK)
-                return fail("sign", rv);
-            rx->nmsgs = k + 1;
-        }
-    }
-    printf("sign       %zu ballots signed on the voters' cards (CMS SignedData, %.1f s)\n",
-           rx->nmsgs, now() - t0);
-    return 0;
-}
-
-static evote_err_t demo_collect(void *ctx, uint64_t seq, const uint8_t *b, size_t len,
-                                const uint8_t leaf[EVOTE_HASH_LEN]) {
-    struct contest_run *c = ctx;
-    evote_ballot_t bb;
-    evote_err_t rv;
-    (void)seq, (void)leaf;
-    if ((rv = evote_ballot_decode(&bb, b, len)) != EVOTE_OK)
-        return rv;
-    memcpy(c->cts[c->ncts].c1, bb.c1, EVOTE_POINT_LEN);
-    memcpy(c->cts[c->ncts].c2, bb.c2, EVOTE_POINT_LEN);
-    c->ncts++;
-    return EVOTE_OK;
-}
-
-/*
- * Reception: verify, check the roll, detach the signature, store — then
- * the ciphertext lists are taken from the boxes, not from what was cast,
- * so the final check covers reception too.
- */
-static int step_receive(struct demo *d) {
-    struct demo_rx *rx = &d->rx;
-    evote_err_t rv;
-    evote_cms_verifier_t *v = NULL;
-    evote_receiver_t *r = NULL;
-    size_t accepted = 0;
-    int rc = 1;
-    double t0 = now();
-    enum { BATCH = 64 };
-    evote_err_t res[BATCH];
-    evote_receipt_t rcpt[BATCH];
-
-    if ((rv = evote_cms_verifier_new(&v)) != EVOTE_OK ||
-        (rv = evote_cms_verifier_add_ca_file(v, rx->ca_path)) != EVOTE_OK ||
-        (rv = evote_receiver_new(&r, d->m, d->pk, v, rx->store)) != EVOTE_OK) {
-        fail("receiver", rv);
-        goto out;
-    }
-    for (size_t i = 0; i < rx->nmsgs; i += BATCH) {
-        size_t n = rx->nmsgs - i < BATCH ? rx->nmsgs - i : BATCH;
-        if ((rv = evote_receiver_receive_batch(r, (const uint8_t *const *)&rx->msgs[i],
-                                               &rx->lens[i], n, EVOTE_NOW, res, rcpt)) !=
-            EVOTE_OK) {
-            fail("receive", rv);
-            goto out;
-        }
-        for (size_t k = 0; k < n; k++) {
-            if (res[k] != EVOTE_OK) {
-                fprintf(stderr, "evote demo: ballot %zu refused: %s\n", i + k,
-                        evote_err_name(res[k]));
-                goto out;
-            }
-            accepted++;
-        }
-    }
-    double dt = now() - t0;
-    /* a second ballot from a voter who has voted is refused */
-    evote_receipt_t again;
-    rv = evote_receiver_receive(r, rx->msgs[0], rx->lens[0], EVOTE_NOW, &again);
-    if (rv != EVOTE_ERR_ALREADY_VOTED) {
-        fprintf(stderr, "evote demo: re-submission not refused: %s\n", evote_err_name(rv));
-        goto out;
-    }
-    printf("receive    %zu signed ballots verified, signatures detached, stored in %s\n"
-           "           (%.1f s, %.0f/s); a re-submission is refused: %s\n",
-           accepted, rx->store_path, dt, dt > 0 ? (double)accepted / dt : 0.0,
-           evote_err_name(rv));
-    for (size_t ci = 0; ci < d->ncontests; ci++) {
-        struct contest_run *c = &d->contests[ci];
-        uint64_t el = 0, voted = 0;
-        c->ncts = 0;
-        if ((rv = evote_store_ballots_foreach(rx->store, c->id, 0, demo_collect, c)) !=
-                EVOTE_OK ||
-            (rv = evote_store_roll_counts(rx->store, c->id, &el, &voted)) != EVOTE_OK) {
-            fail("box", rv);
-            goto out;
-        }
-        if (voted != c->ncts) {
-            fprintf(stderr, "evote demo: %s: %llu voted, %zu in the box\n", c->id,
-                    (unsigned long long)voted, c->ncts);
-            goto out;
-        }
-        printf("box        %s: %zu ballots, %llu of %llu voters marked as voted\n", c->id,
-               c->ncts, (unsigned long long)voted, (unsigned long long)el);
-    }
-    rc = 0;
-out:
-    evote_receiver_free(r);
-    evote_cms_verifier_free(v);
-    return rc;
 }
 
 static int step_keygen(struct demo *d) {
@@ -654,8 +282,8 @@ static int step_cast(struct demo *d) {
                 (rv = evote_ballot_decode(&back, buf, len)) != EVOTE_OK ||
                 (rv = evote_ballot_verify(&back, evote_manifest_hash(d->m), d->pk)) != EVOTE_OK)
                 return fail("cast", rv);
-            memcpy(c->ballots + i * EVOTE_BALLOT_MAX, buf, len);
-            c->blens[i] = len;
+            if (demo_box_add(&d->box, c->id, buf, len, back.c1) != 0)
+                return 1;
             memcpy(c->cts[c->ncts].c1, back.c1, EVOTE_POINT_LEN);
             memcpy(c->cts[c->ncts].c2, back.c2, EVOTE_POINT_LEN);
             c->ncts++;
@@ -667,13 +295,84 @@ static int step_cast(struct demo *d) {
     return 0;
 }
 
+static int step_officials(struct demo *d) { return demo_box_officials(&d->box, d->dir, d->module); }
+
+static int step_box_open(struct demo *d) {
+    return demo_box_open(&d->box, d->manifest_path, d->pubkey_path);
+}
+
+static int step_box_close(struct demo *d) {
+    return demo_box_close(&d->box, d->manifest_path, d->pubkey_path);
+}
+
+/* Counting reads the lists of the bundle imported on the air-gapped side,
+ * which must hold exactly the ciphertexts cast. */
 static int step_lists(struct demo *d) {
     evote_err_t rv;
     for (size_t ci = 0; ci < d->ncontests; ci++) {
         struct contest_run *c = &d->contests[ci];
-        if ((rv = evote_ctlist_write(c->list_path, c->cts, c->ncts)) != EVOTE_OK)
+        evote_ct_t *cts = NULL;
+        size_t n = 0;
+        char workspace_copy[PATH_MAX];
+        snprintf(workspace_copy, sizeof(workspace_copy), "%s", c->list_path);
+        demo_box_list_path(&d->box, c->id, c->list_path, sizeof(c->list_path));
+        if ((rv = evote_ctlist_read(c->list_path, &cts, &n)) != EVOTE_OK)
             return fail("ciphertext list", rv);
-        printf("list       %s\n", c->list_path);
+        bool same = n == c->ncts && memcmp(cts, c->cts, n * sizeof(*cts)) == 0;
+        /* A copy under the workspace's usual name, for inspection and for
+         * tools run by hand after the demo. */
+        rv = same ? evote_ctlist_write(workspace_copy, cts, n) : EVOTE_OK;
+        free(cts);
+        if (!same) {
+            fprintf(stderr, "evote demo: %s: imported list differs from the ballots cast\n",
+                    c->list_path);
+            return 1;
+        }
+        if (rv != EVOTE_OK)
+            return fail("ciphertext list", rv);
+        printf("list       %s (%zu ciphertexts, as cast; copy %s)\n", c->list_path, n,
+               workspace_copy);
+    }
+    return 0;
+}
+
+/* Two mix parties shuffle each contest's list (each appending its proof of
+ * shuffle to the contest's chain directory, as on two separate machines);
+ * the whole chain is verified from the box's list, and only its verified
+ * final output goes on to decryption. */
+#define DEMO_MIX_PARTIES 2
+static int step_mix(struct demo *d) {
+    evote_err_t rv;
+    evote_mix_opts_t o = {.threads = (unsigned)d->threads, .progress = false};
+    for (size_t ci = 0; ci < d->ncontests; ci++) {
+        struct contest_run *c = &d->contests[ci];
+        evote_mix_params_t *p = NULL;
+        evote_mix_report_t rep;
+        evote_ct_t *out = NULL;
+        size_t nout = 0;
+        double t0 = now();
+        if ((rv = evote_mix_params_new(&p, evote_manifest_election_id(d->m), c->id,
+                                       DEMO_MIX_PARTIES)) != EVOTE_OK)
+            return fail("mix", rv);
+        for (unsigned k = 1; k <= DEMO_MIX_PARTIES && rv == EVOTE_OK; k++)
+            rv = k == 1 ? evote_mix_run_file(p, d->pk, c->list_path, 1, c->mix_dir, &o)
+                        : evote_mix_run(p, d->pk, NULL, 0, k, c->mix_dir, &o);
+        double t1 = now();
+        if (rv == EVOTE_OK)
+            rv = evote_mix_verify_dir(p, c->mix_dir, d->pk, c->cts, c->ncts, &o, &rep, &out,
+                                      &nout);
+        if (rv == EVOTE_OK)
+            rv = evote_ctlist_write(c->mixed_path, out, nout);
+        free(out);
+        evote_mix_params_free(p);
+        if (rv != EVOTE_OK)
+            return fail("mix", rv);
+        printf("mix        %s: %u parties shuffled %zu ciphertexts (%.2f s), chain verified "
+               "(%.2f s): %s\n",
+               c->id, rep.parties, rep.n, t1 - t0, now() - t1, c->mix_dir);
+        /* decryption takes the mixed list, never the box's own order */
+        _Static_assert(sizeof(c->list_path) == sizeof(c->mixed_path), "path sizes");
+        memcpy(c->list_path, c->mixed_path, sizeof(c->list_path));
     }
     return 0;
 }
@@ -754,6 +453,28 @@ static int step_check(struct demo *d) {
     return 0;
 }
 
+/* The election record in the layout of PROTOCOL §17, checked by evote verify. */
+static int step_record(struct demo *d) {
+    struct demo_record_file f[3 + 3 * DEMO_MAX_CONTESTS];
+    char rel[3 * DEMO_MAX_CONTESTS][EVOTE_ID_MAX + 32];
+    size_t n = 0;
+    f[n++] = (struct demo_record_file){"manifest.json", d->manifest_path};
+    f[n++] = (struct demo_record_file){"election-key.pem", d->pubkey_path};
+    f[n++] = (struct demo_record_file){"keygen/keygen-record.json", d->record_path};
+    for (size_t ci = 0; ci < d->ncontests; ci++) {
+        struct contest_run *c = &d->contests[ci];
+        char *r = rel[3 * ci];
+        snprintf(r, sizeof(rel[0]), "decrypt/%s.input.bt", c->id);
+        f[n++] = (struct demo_record_file){r, c->list_path};
+        snprintf(r + sizeof(rel[0]), sizeof(rel[0]), "decrypt/%s.plaintexts", c->id);
+        f[n++] = (struct demo_record_file){r + sizeof(rel[0]), c->plaintexts_path};
+        snprintf(r + 2 * sizeof(rel[0]), sizeof(rel[0]), "tally/%s.json", c->id);
+        f[n++] = (struct demo_record_file){r + 2 * sizeof(rel[0]), c->tally_path};
+    }
+    snprintf(d->published, sizeof(d->published), "%s/record", d->dir);
+    return demo_record_publish(d->audit, d->published, f, n);
+}
+
 static int step_inspect(struct demo *d) {
     printf("\nInspect the token (the private key shows as sensitive, never extractable):\n"
            "  SOFTHSM2_CONF=%s EVOTE_PIN=\"$(cat %s)\" \\\n"
@@ -770,11 +491,11 @@ static const struct {
     const char *name;
     int (*run)(struct demo *);
 } steps[] = {
-    {"workspace", step_workspace}, {"token", step_token},     {"manifest", step_manifest},
-    {"voters", step_voters},       {"keygen", step_keygen},   {"cast", step_cast},
-    {"sign", step_sign},           {"receive", step_receive}, {"lists", step_lists},
-    {"decrypt", step_decrypt},     {"tally", step_tally},     {"check", step_check},
-    {"inspect", step_inspect},
+    {"workspace", step_workspace}, {"token", step_token},         {"officials", step_officials},
+    {"manifest", step_manifest},   {"keygen", step_keygen},       {"box-open", step_box_open},
+    {"cast", step_cast},           {"box-close", step_box_close}, {"lists", step_lists},
+    {"mix", step_mix},             {"decrypt", step_decrypt},     {"tally", step_tally},
+    {"check", step_check},         {"record", step_record},       {"inspect", step_inspect},
 };
 
 /* ---- driver ------------------------------------------------------------- */
@@ -785,15 +506,14 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 }
 
 static void demo_free(struct demo *d, bool failed) {
+    demo_box_free(&d->box);
     evote_hsm_free(d->hsm);
+    demo_audit_free(d->audit); /* after the HSM: it finalises the module */
     for (size_t i = 0; i < d->ncontests; i++) {
         evote_tally_free(d->contests[i].tally);
         free(d->contests[i].cast);
         free(d->contests[i].cts);
-        free(d->contests[i].ballots);
-        free(d->contests[i].blens);
     }
-    demo_rx_free(&d->rx);
     evote_manifest_free(d->m);
     evote_wipe(d->pin, sizeof(d->pin));
     evote_wipe(d->so_pin, sizeof(d->so_pin));
@@ -808,13 +528,12 @@ static void usage(FILE *f) {
             "                  [--threads N] [--module MODULE]\n\n"
             "Run a whole practice election in a fresh directory: a SoftHSM2 token\n"
             "in that directory, the election key generated inside it, a manifest\n"
-            "with a district and a proportional contest, N voters with certificates\n"
-            "of a stand-in ID CA and their keys on a \"voter-cards\" token, N random\n"
-            "ballots per contest (default 2000; each proof verified), each signed\n"
-            "on the voter's card and received (verified, signature detached,\n"
-            "stored in ballot-box.db), ciphertext lists taken from the boxes,\n"
+            "with a district and a proportional contest, N random ballots per\n"
+            "contest (default 2000; each proof verified), ciphertext lists,\n"
             "decryption through the token, the tally, and a check that the tally\n"
-            "equals the ballots cast (exit status 1 if not).\n\n"
+            "equals the ballots cast (exit status 1 if not). Every step is signed\n"
+            "into an audit log by a demo operator's token, and DIR/record is the\n"
+            "published election record, checked with `evote verify` (PROTOCOL §17).\n\n"
             "The directory is a new one under $TMPDIR, removed at the end unless\n"
             "--keep; --dir DIR uses DIR (created, must not exist) and keeps it.\n"
             "MODULE defaults to $EVOTE_PKCS11_MODULE, else %s.\n",
@@ -872,7 +591,18 @@ int cmd_demo(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     double t0 = now();
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && rc == 0; i++) {
+        /* Steps between the token set-up and the publication are signed
+         * into the audit log by the demo's operator (cli/demo_record.c). */
+        bool audited = d.audit != NULL && strcmp(steps[i].name, "record") != 0 &&
+                       strcmp(steps[i].name, "inspect") != 0;
+        if (audited)
+            demo_audit_before(d.audit);
         rc = steps[i].run(&d);
+        if (audited && demo_audit_after(d.audit, steps[i].name, rc,
+                                        d.m ? evote_manifest_hash(d.m) : NULL) != 0)
+            rc = rc != 0 ? rc : 1;
+        if (rc == 0 && strcmp(steps[i].name, "token") == 0)
+            rc = demo_audit_begin(&d.audit, d.dir, d.module);
         if (rc != 0)
             fprintf(stderr, "evote demo: step \"%s\" failed%s%s\n", steps[i].name,
                     d.dir_made ? "; workspace kept: " : "", d.dir_made ? d.dir : "");
