@@ -8,6 +8,7 @@
 
 #include "bench.h"
 #include "evote/evote.h"
+#include "ballot_internal.h"
 #include "internal.h"
 
 static const char MANIFEST[] =
@@ -86,6 +87,32 @@ int bench_ballot(const struct bench_opts *o) {
              sel == i % 4;
     }
     double res = (double)n / (bench_now() - t0);
+    /* the same from uncompressed C2 and the raw x (evote_decrypt_resolve_x),
+     * and the reference implementation on EC_POINTs, for comparison */
+    uint8_t (*c2u)[65] = calloc(n, 65);
+    ok = ok && c2u != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = evote_ec_decode(q, d[i].c2, NULL) == EVOTE_OK &&
+             evote_ec_encode_uncompressed(c2u[i], q, NULL) == EVOTE_OK;
+    t0 = bench_now();
+    for (size_t i = 0; ok && i < n; i++) {
+        uint8_t pt[EVOTE_POINT_LEN];
+        uint32_t sel;
+        ok = evote_decrypt_resolve_x(c2u[i], se[i] + 1, 4, pt, &sel) == EVOTE_OK &&
+             sel == i % 4;
+    }
+    double resx = (double)n / (bench_now() - t0);
+    t0 = bench_now();
+    for (size_t i = 0; ok && i < n; i++) {
+        uint8_t so[EVOTE_POINT_LEN], pt[EVOTE_POINT_LEN];
+        uint32_t sel;
+        memcpy(so, se[i], EVOTE_POINT_LEN);
+        so[0] = 0x03;
+        ok = evote_decrypt_resolve_generic(d[i].c2, se[i], so, 4, pt, &sel) == EVOTE_OK &&
+             sel == i % 4;
+    }
+    double resg = (double)n / (bench_now() - t0);
+    free(c2u);
     free(se);
     EC_POINT_free(q);
     free(d);
@@ -100,6 +127,10 @@ int bench_ballot(const struct bench_opts *o) {
     printf("ballot: decode+verify %.0f ballots/s (%.2f mul per ballot)\n", both, mul / both);
     printf("ballot: decrypt resolve (±S, decode) %.0f ballots/s (%.2f mul per ballot)\n", res,
            mul / res);
+    printf("ballot: decrypt resolve_x (C2 uncompressed) %.0f ballots/s (%.2f mul per ballot)\n",
+           resx, mul / resx);
+    printf("ballot: decrypt resolve, EC_POINT reference %.0f ballots/s (%.2f mul per ballot)\n",
+           resg, mul / resg);
     rc = 0;
 out:
     if (rc != 0)

@@ -4,6 +4,9 @@
  * (each proof verified), ciphertext lists, decryption through the token,
  * tally, and a check that the tally equals what was cast.
  *
+ * Each contest is mixed by two mix parties (proofs of shuffle verified)
+ * before decryption.
+ *
  * The election is a list of small steps (see `steps` below) sharing one
  * struct demo, so that later ceremonies (signing and reception, ballot box
  * open/close/export/import, mixing, trustees) slot in as further steps.
@@ -25,6 +28,7 @@
 #include "cli_hsm.h"
 #include "demo_box.h"
 #include "commands.h"
+#include "demo_record.h"
 
 #define DEMO_TOKEN "evote-demo"
 #define DEMO_KEY "election-key"
@@ -38,6 +42,7 @@ struct contest_run {
     evote_ct_t *cts;
     size_t ncts;
     char list_path[PATH_MAX], plaintexts_path[PATH_MAX], tally_path[PATH_MAX];
+    char mix_dir[PATH_MAX], mixed_path[PATH_MAX]; /* mix chain, its verified output */
     evote_tally_t *tally;
 };
 
@@ -60,6 +65,9 @@ struct demo {
     struct contest_run contests[DEMO_MAX_CONTESTS];
     size_t ncontests;
     struct demo_box box; /* officials, ballot box, media, air-gapped import */
+    /* audit trail and published record (cli/demo_record.c) */
+    struct demo_audit *audit;
+    char published[PATH_MAX];
 };
 
 static const char DEMO_MANIFEST[] =
@@ -220,6 +228,8 @@ static int step_manifest(struct demo *d) {
         snprintf(c->plaintexts_path, sizeof(c->plaintexts_path), "%s/%s.plaintexts", d->dir,
                  c->id);
         snprintf(c->tally_path, sizeof(c->tally_path), "%s/%s.tally.json", d->dir, c->id);
+        snprintf(c->mix_dir, sizeof(c->mix_dir), "%s/%s.mix", d->dir, c->id);
+        snprintf(c->mixed_path, sizeof(c->mixed_path), "%s/%s.mixed.bt", d->dir, c->id);
     }
     return 0;
 }
@@ -326,6 +336,47 @@ static int step_lists(struct demo *d) {
     return 0;
 }
 
+/* Two mix parties shuffle each contest's list (each appending its proof of
+ * shuffle to the contest's chain directory, as on two separate machines);
+ * the whole chain is verified from the box's list, and only its verified
+ * final output goes on to decryption. */
+#define DEMO_MIX_PARTIES 2
+static int step_mix(struct demo *d) {
+    evote_err_t rv;
+    evote_mix_opts_t o = {.threads = (unsigned)d->threads, .progress = false};
+    for (size_t ci = 0; ci < d->ncontests; ci++) {
+        struct contest_run *c = &d->contests[ci];
+        evote_mix_params_t *p = NULL;
+        evote_mix_report_t rep;
+        evote_ct_t *out = NULL;
+        size_t nout = 0;
+        double t0 = now();
+        if ((rv = evote_mix_params_new(&p, evote_manifest_election_id(d->m), c->id,
+                                       DEMO_MIX_PARTIES)) != EVOTE_OK)
+            return fail("mix", rv);
+        for (unsigned k = 1; k <= DEMO_MIX_PARTIES && rv == EVOTE_OK; k++)
+            rv = k == 1 ? evote_mix_run_file(p, d->pk, c->list_path, 1, c->mix_dir, &o)
+                        : evote_mix_run(p, d->pk, NULL, 0, k, c->mix_dir, &o);
+        double t1 = now();
+        if (rv == EVOTE_OK)
+            rv = evote_mix_verify_dir(p, c->mix_dir, d->pk, c->cts, c->ncts, &o, &rep, &out,
+                                      &nout);
+        if (rv == EVOTE_OK)
+            rv = evote_ctlist_write(c->mixed_path, out, nout);
+        free(out);
+        evote_mix_params_free(p);
+        if (rv != EVOTE_OK)
+            return fail("mix", rv);
+        printf("mix        %s: %u parties shuffled %zu ciphertexts (%.2f s), chain verified "
+               "(%.2f s): %s\n",
+               c->id, rep.parties, rep.n, t1 - t0, now() - t1, c->mix_dir);
+        /* decryption takes the mixed list, never the box's own order */
+        _Static_assert(sizeof(c->list_path) == sizeof(c->mixed_path), "path sizes");
+        memcpy(c->list_path, c->mixed_path, sizeof(c->list_path));
+    }
+    return 0;
+}
+
 static int step_decrypt(struct demo *d) {
     evote_err_t rv;
     evote_decrypt_opts_t o = {.threads = (unsigned)d->threads};
@@ -402,6 +453,28 @@ static int step_check(struct demo *d) {
     return 0;
 }
 
+/* The election record in the layout of PROTOCOL §17, checked by evote verify. */
+static int step_record(struct demo *d) {
+    struct demo_record_file f[3 + 3 * DEMO_MAX_CONTESTS];
+    char rel[3 * DEMO_MAX_CONTESTS][EVOTE_ID_MAX + 32];
+    size_t n = 0;
+    f[n++] = (struct demo_record_file){"manifest.json", d->manifest_path};
+    f[n++] = (struct demo_record_file){"election-key.pem", d->pubkey_path};
+    f[n++] = (struct demo_record_file){"keygen/keygen-record.json", d->record_path};
+    for (size_t ci = 0; ci < d->ncontests; ci++) {
+        struct contest_run *c = &d->contests[ci];
+        char *r = rel[3 * ci];
+        snprintf(r, sizeof(rel[0]), "decrypt/%s.input.bt", c->id);
+        f[n++] = (struct demo_record_file){r, c->list_path};
+        snprintf(r + sizeof(rel[0]), sizeof(rel[0]), "decrypt/%s.plaintexts", c->id);
+        f[n++] = (struct demo_record_file){r + sizeof(rel[0]), c->plaintexts_path};
+        snprintf(r + 2 * sizeof(rel[0]), sizeof(rel[0]), "tally/%s.json", c->id);
+        f[n++] = (struct demo_record_file){r + 2 * sizeof(rel[0]), c->tally_path};
+    }
+    snprintf(d->published, sizeof(d->published), "%s/record", d->dir);
+    return demo_record_publish(d->audit, d->published, f, n);
+}
+
 static int step_inspect(struct demo *d) {
     printf("\nInspect the token (the private key shows as sensitive, never extractable):\n"
            "  SOFTHSM2_CONF=%s EVOTE_PIN=\"$(cat %s)\" \\\n"
@@ -418,11 +491,11 @@ static const struct {
     const char *name;
     int (*run)(struct demo *);
 } steps[] = {
-    {"workspace", step_workspace}, {"token", step_token},     {"officials", step_officials},
-    {"manifest", step_manifest},   {"keygen", step_keygen},   {"box-open", step_box_open},
+    {"workspace", step_workspace}, {"token", step_token},         {"officials", step_officials},
+    {"manifest", step_manifest},   {"keygen", step_keygen},       {"box-open", step_box_open},
     {"cast", step_cast},           {"box-close", step_box_close}, {"lists", step_lists},
-    {"decrypt", step_decrypt},     {"tally", step_tally},     {"check", step_check},
-    {"inspect", step_inspect},
+    {"mix", step_mix},             {"decrypt", step_decrypt},     {"tally", step_tally},
+    {"check", step_check},         {"record", step_record},       {"inspect", step_inspect},
 };
 
 /* ---- driver ------------------------------------------------------------- */
@@ -435,6 +508,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 static void demo_free(struct demo *d, bool failed) {
     demo_box_free(&d->box);
     evote_hsm_free(d->hsm);
+    demo_audit_free(d->audit); /* after the HSM: it finalises the module */
     for (size_t i = 0; i < d->ncontests; i++) {
         evote_tally_free(d->contests[i].tally);
         free(d->contests[i].cast);
@@ -457,7 +531,9 @@ static void usage(FILE *f) {
             "with a district and a proportional contest, N random ballots per\n"
             "contest (default 2000; each proof verified), ciphertext lists,\n"
             "decryption through the token, the tally, and a check that the tally\n"
-            "equals the ballots cast (exit status 1 if not).\n\n"
+            "equals the ballots cast (exit status 1 if not). Every step is signed\n"
+            "into an audit log by a demo operator's token, and DIR/record is the\n"
+            "published election record, checked with `evote verify` (PROTOCOL §17).\n\n"
             "The directory is a new one under $TMPDIR, removed at the end unless\n"
             "--keep; --dir DIR uses DIR (created, must not exist) and keeps it.\n"
             "MODULE defaults to $EVOTE_PKCS11_MODULE, else %s.\n",
@@ -515,7 +591,18 @@ int cmd_demo(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     double t0 = now();
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && rc == 0; i++) {
+        /* Steps between the token set-up and the publication are signed
+         * into the audit log by the demo's operator (cli/demo_record.c). */
+        bool audited = d.audit != NULL && strcmp(steps[i].name, "record") != 0 &&
+                       strcmp(steps[i].name, "inspect") != 0;
+        if (audited)
+            demo_audit_before(d.audit);
         rc = steps[i].run(&d);
+        if (audited && demo_audit_after(d.audit, steps[i].name, rc,
+                                        d.m ? evote_manifest_hash(d.m) : NULL) != 0)
+            rc = rc != 0 ? rc : 1;
+        if (rc == 0 && strcmp(steps[i].name, "token") == 0)
+            rc = demo_audit_begin(&d.audit, d.dir, d.module);
         if (rc != 0)
             fprintf(stderr, "evote demo: step \"%s\" failed%s%s\n", steps[i].name,
                     d.dir_made ? "; workspace kept: " : "", d.dir_made ? d.dir : "");

@@ -118,7 +118,16 @@ out:
     return ret;
 }
 
-/* ---- decryption resolution (PROTOCOL §7/§8) ---------------------------- */
+/* ---- decryption resolution (PROTOCOL §8.1) ----------------------------- */
+
+/*
+ * Two implementations of one rule. The generic one works on EC_POINTs and
+ * is the reference (tests compare the two); the fast one, used on the
+ * decryption hot path, computes both candidates C2 ± S from the affine
+ * coordinates with one shared field inversion and only finishes the
+ * candidate whose x could be a selection. Nothing here is secret beyond
+ * what the published plaintext list reveals anyway (S = C2 − M).
+ */
 
 /* Encode p (if it is not the identity) and try to decode it. */
 static bool try_decode(const EC_POINT *p, uint32_t noptions, uint8_t enc[EVOTE_POINT_LEN],
@@ -135,7 +144,7 @@ static bool try_decode(const EC_POINT *p, uint32_t noptions, uint8_t enc[EVOTE_P
     return evote_selection_decode(enc, noptions, sel) == EVOTE_OK;
 }
 
-evote_err_t evote_decrypt_resolve(const uint8_t c2[EVOTE_POINT_LEN],
+evote_err_t evote_decrypt_resolve_generic(const uint8_t c2[EVOTE_POINT_LEN],
                                   const uint8_t s_even[EVOTE_POINT_LEN],
                                   const uint8_t s_odd[EVOTE_POINT_LEN], uint32_t noptions,
                                   uint8_t plaintext[EVOTE_POINT_LEN], uint32_t *selection) {
@@ -182,6 +191,225 @@ out:
     EC_POINT_clear_free(ps); /* ±S is key-dependent: wipe it */
     EC_POINT_free(minus);
     EC_POINT_free(plus);
+    BN_CTX_free(bn);
+    return ret;
+}
+
+
+struct field {
+    BIGNUM *p, *b, *e; /* prime, curve b, (p+1)/4 */
+    BN_MONT_CTX *mont; /* for p, so that square roots do not rebuild it */
+};
+static struct field g_field;
+static pthread_once_t g_field_once = PTHREAD_ONCE_INIT;
+
+static void field_init(void) {
+    const EC_GROUP *g = evote_ec_group();
+    struct field f = {BN_new(), BN_new(), BN_new(), BN_MONT_CTX_new()};
+    BN_CTX *bn = BN_CTX_new();
+    if (g == NULL || f.p == NULL || f.b == NULL || f.e == NULL || f.mont == NULL ||
+        bn == NULL || EC_GROUP_get_curve(g, f.p, NULL, f.b, NULL) != 1 ||
+        BN_copy(f.e, f.p) == NULL || BN_add_word(f.e, 1) != 1 ||
+        BN_rshift(f.e, f.e, 2) != 1 || BN_MONT_CTX_set(f.mont, f.p, bn) != 1) {
+        BN_free(f.p);
+        BN_free(f.b);
+        BN_free(f.e);
+        BN_MONT_CTX_free(f.mont);
+        BN_CTX_free(bn);
+        return;
+    }
+    BN_CTX_free(bn);
+    g_field = f;
+}
+
+static const struct field *field(void) {
+    pthread_once(&g_field_once, field_init);
+    return g_field.e != NULL ? &g_field : NULL;
+}
+
+/* 32 big-endian bytes → field element below p, else POINT_INVALID. */
+static evote_err_t fe_decode(BIGNUM *out, const uint8_t in[32], const char *what) {
+    if (BN_bin2bn(in, 32, out) == NULL)
+        return evote_fail(EVOTE_ERR_NOMEM, "BN_bin2bn");
+    if (BN_cmp(out, field()->p) >= 0)
+        return evote_fail(EVOTE_ERR_POINT_INVALID, "%s: coordinate is not below the field prime",
+                          what);
+    return EVOTE_OK;
+}
+
+/* out = x³ − 3x + b mod p */
+static evote_err_t curve_rhs(BIGNUM *out, const BIGNUM *x, BN_CTX *bn) {
+    evote_err_t ret = EVOTE_OK;
+    const struct field *f = field();
+    OSSL_GUARD(BN_mod_sqr(out, x, f->p, bn));
+    OSSL_GUARD(BN_sub_word(out, 3));
+    OSSL_GUARD(BN_mod_mul(out, out, x, f->p, bn));
+    OSSL_GUARD(BN_mod_add(out, out, f->b, f->p, bn));
+out:
+    return ret;
+}
+
+/* y = a square root of x³ − 3x + b (p ≡ 3 mod 4), else NOT_ON_CURVE. */
+static evote_err_t lift_y(BIGNUM *y, const BIGNUM *x, const char *what, BN_CTX *bn) {
+    evote_err_t ret = EVOTE_OK;
+    const struct field *f = field();
+    BN_CTX_start(bn);
+    BIGNUM *rhs = BN_CTX_get(bn), *chk = BN_CTX_get(bn);
+    ALLOC_GUARD(chk);
+    GUARD(curve_rhs(rhs, x, bn));
+    OSSL_GUARD(BN_mod_exp_mont(y, rhs, f->e, f->p, bn, f->mont));
+    OSSL_GUARD(BN_mod_sqr(chk, y, f->p, bn));
+    ENSURE(BN_cmp(chk, rhs) == 0, EVOTE_ERR_POINT_NOT_ON_CURVE,
+           "%s: no P-256 point has this x-coordinate", what);
+out:
+    BN_CTX_end(bn);
+    return ret;
+}
+
+/* Could (xr, yr) be a selection? Cheap filter on x, then the exact decode. */
+static bool fast_candidate(const BIGNUM *xr, const BIGNUM *yr, uint32_t noptions,
+                           uint8_t enc[EVOTE_POINT_LEN], uint32_t *sel) {
+    if (BN_num_bits(xr) > 8 * SEL_X_BYTES || BN_is_odd(yr))
+        return false;
+    enc[0] = 0x02;
+    if (BN_bn2binpad(xr, enc + 1, 32) != 32)
+        return false;
+    return evote_selection_decode(enc, noptions, sel) == EVOTE_OK;
+}
+
+/*
+ * Resolve with C2 = (x2, y2) on the curve and S's x-coordinate xs.
+ * *generic is set when x2 = xs (C2 = ±S: one candidate is the identity,
+ * the other a doubling), which the caller hands to the generic code.
+ */
+static evote_err_t resolve_fast(const BIGNUM *x2, const BIGNUM *y2, const BIGNUM *xs,
+                                uint32_t noptions, uint8_t plaintext[EVOTE_POINT_LEN],
+                                uint32_t *selection, bool *generic, BN_CTX *bn) {
+    evote_err_t ret = EVOTE_OK;
+    const struct field *f = field();
+    uint8_t enc[2][EVOTE_POINT_LEN];
+    uint32_t sel[2] = {0, 0};
+    bool ok[2] = {false, false};
+
+    *generic = false;
+    BN_CTX_start(bn);
+    BIGNUM *ys = BN_CTX_get(bn), *d = BN_CTX_get(bn), *inv = BN_CTX_get(bn);
+    BIGNUM *lam = BN_CTX_get(bn), *xr = BN_CTX_get(bn), *yr = BN_CTX_get(bn);
+    BIGNUM *t = BN_CTX_get(bn);
+    ALLOC_GUARD(t);
+    GUARD(lift_y(ys, xs, "derived x-coordinate", bn));
+    OSSL_GUARD(BN_mod_sub(d, x2, xs, f->p, bn));
+    if (BN_is_zero(d)) {
+        *generic = true;
+        goto out;
+    }
+    ENSURE(BN_mod_inverse(inv, d, f->p, bn) != NULL, EVOTE_ERR_CRYPTO, "BN_mod_inverse");
+    for (int k = 0; k < 2; k++) {
+        /* Q = (xs, ±ys); λ = (y2 − y_Q)/(x2 − xs); x_R = λ² − x2 − xs;
+         * y_R = λ(x2 − x_R) − y2: R = C2 + Q. */
+        if (k == 0)
+            OSSL_GUARD(BN_mod_sub(t, y2, ys, f->p, bn));
+        else
+            OSSL_GUARD(BN_mod_add(t, y2, ys, f->p, bn));
+        OSSL_GUARD(BN_mod_mul(lam, t, inv, f->p, bn));
+        OSSL_GUARD(BN_mod_sqr(xr, lam, f->p, bn));
+        OSSL_GUARD(BN_mod_sub(xr, xr, x2, f->p, bn));
+        OSSL_GUARD(BN_mod_sub(xr, xr, xs, f->p, bn));
+        if (BN_num_bits(xr) > 8 * SEL_X_BYTES)
+            continue; /* the usual fate of the wrong candidate: no y needed */
+        OSSL_GUARD(BN_mod_sub(t, x2, xr, f->p, bn));
+        OSSL_GUARD(BN_mod_mul(yr, lam, t, f->p, bn));
+        OSSL_GUARD(BN_mod_sub(yr, yr, y2, f->p, bn));
+        ok[k] = fast_candidate(xr, yr, noptions, enc[k], &sel[k]);
+    }
+    ENSURE(ok[0] != ok[1], EVOTE_ERR_NOT_A_SELECTION,
+           ok[0] ? "both C2 - S and C2 + S decode (selections %u and %u)"
+                 : "neither C2 - S nor C2 + S decodes to a selection",
+           sel[0], sel[1]);
+    memcpy(plaintext, ok[0] ? enc[0] : enc[1], EVOTE_POINT_LEN);
+    *selection = ok[0] ? sel[0] : sel[1];
+    evote_err_clear();
+out:
+    BN_CTX_end(bn);
+    return ret;
+}
+
+evote_err_t evote_decrypt_resolve(const uint8_t c2[EVOTE_POINT_LEN],
+                                  const uint8_t s_even[EVOTE_POINT_LEN],
+                                  const uint8_t s_odd[EVOTE_POINT_LEN], uint32_t noptions,
+                                  uint8_t plaintext[EVOTE_POINT_LEN], uint32_t *selection) {
+    evote_err_t ret = EVOTE_OK;
+    BN_CTX *bn = NULL;
+    bool generic = false;
+
+    ENSURE(c2 != NULL && s_even != NULL && s_odd != NULL && plaintext != NULL &&
+               selection != NULL && field() != NULL,
+           EVOTE_ERR_ARG, "decrypt resolve: bad argument");
+    memset(plaintext, 0, EVOTE_POINT_LEN);
+    *selection = 0;
+    ENSURE(s_even[0] == 0x02 && s_odd[0] == 0x03 &&
+               memcmp(s_even + 1, s_odd + 1, EVOTE_POINT_LEN - 1) == 0,
+           EVOTE_ERR_ARG, "decrypt resolve: s_even/s_odd are not the two lifts of one x");
+    ENSURE(c2[0] == 0x02 || c2[0] == 0x03, EVOTE_ERR_POINT_INVALID,
+           "C2: point prefix 0x%02x is not 0x02 or 0x03", c2[0]);
+    ALLOC_GUARD(bn = BN_CTX_new());
+    BN_CTX_start(bn);
+    BIGNUM *x2 = BN_CTX_get(bn), *y2 = BN_CTX_get(bn), *xs = BN_CTX_get(bn);
+    ALLOC_GUARD(xs);
+    GUARD(fe_decode(x2, c2 + 1, "C2"));
+    GUARD(lift_y(y2, x2, "C2", bn));
+    if (BN_is_odd(y2) != (c2[0] == 0x03))
+        OSSL_GUARD(BN_sub(y2, field()->p, y2));
+    GUARD(fe_decode(xs, s_even + 1, "derived x-coordinate"));
+    GUARD(resolve_fast(x2, y2, xs, noptions, plaintext, selection, &generic, bn));
+    if (generic)
+        ret = evote_decrypt_resolve_generic(c2, s_even, s_odd, noptions, plaintext, selection);
+out:
+    if (bn != NULL)
+        BN_CTX_end(bn);
+    BN_CTX_free(bn);
+    return ret;
+}
+
+evote_err_t evote_decrypt_resolve_x(const uint8_t c2u[65], const uint8_t x[32],
+                                    uint32_t noptions, uint8_t plaintext[EVOTE_POINT_LEN],
+                                    uint32_t *selection) {
+    evote_err_t ret = EVOTE_OK;
+    BN_CTX *bn = NULL;
+    bool generic = false;
+
+    ENSURE(c2u != NULL && x != NULL && plaintext != NULL && selection != NULL &&
+               field() != NULL,
+           EVOTE_ERR_ARG, "decrypt resolve: bad argument");
+    memset(plaintext, 0, EVOTE_POINT_LEN);
+    *selection = 0;
+    ENSURE(c2u[0] == 0x04, EVOTE_ERR_POINT_INVALID,
+           "C2: uncompressed point prefix 0x%02x is not 0x04", c2u[0]);
+    ALLOC_GUARD(bn = BN_CTX_new());
+    BN_CTX_start(bn);
+    BIGNUM *x2 = BN_CTX_get(bn), *y2 = BN_CTX_get(bn), *xs = BN_CTX_get(bn);
+    BIGNUM *lhs = BN_CTX_get(bn), *rhs = BN_CTX_get(bn);
+    ALLOC_GUARD(rhs);
+    GUARD(fe_decode(x2, c2u + 1, "C2"));
+    GUARD(fe_decode(y2, c2u + 33, "C2"));
+    GUARD(curve_rhs(rhs, x2, bn));
+    OSSL_GUARD(BN_mod_sqr(lhs, y2, field()->p, bn));
+    ENSURE(BN_cmp(lhs, rhs) == 0, EVOTE_ERR_POINT_NOT_ON_CURVE, "C2: point is not on P-256");
+    GUARD(fe_decode(xs, x, "derived x-coordinate"));
+    GUARD(resolve_fast(x2, y2, xs, noptions, plaintext, selection, &generic, bn));
+    if (generic) {
+        uint8_t c2[EVOTE_POINT_LEN], se[EVOTE_POINT_LEN], so[EVOTE_POINT_LEN];
+        c2[0] = (uint8_t)(0x02 | (c2u[64] & 1));
+        memcpy(c2 + 1, c2u + 1, 32);
+        se[0] = 0x02;
+        so[0] = 0x03;
+        memcpy(se + 1, x, 32);
+        memcpy(so + 1, x, 32);
+        ret = evote_decrypt_resolve_generic(c2, se, so, noptions, plaintext, selection);
+    }
+out:
+    if (bn != NULL)
+        BN_CTX_end(bn);
     BN_CTX_free(bn);
     return ret;
 }

@@ -39,4 +39,15 @@ evote_err_t evote_ballot_challenge(const evote_ballot_t *b,
 evote_err_t evote_selection_encode_uncached(uint32_t selection,
                                             uint8_t point[EVOTE_POINT_LEN]);
 
+/*
+ * Reference implementation of evote_decrypt_resolve on EC_POINTs (same
+ * contract); the public function uses a faster affine computation and
+ * falls back to this one when C2 = ±S. Tests compare the two.
+ */
+evote_err_t evote_decrypt_resolve_generic(const uint8_t c2[EVOTE_POINT_LEN],
+                                          const uint8_t s_even[EVOTE_POINT_LEN],
+                                          const uint8_t s_odd[EVOTE_POINT_LEN],
+                                          uint32_t noptions, uint8_t plaintext[EVOTE_POINT_LEN],
+                                          uint32_t *selection);
+
 #endif

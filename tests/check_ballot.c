@@ -683,6 +683,133 @@ START_TEST(test_resolve_bad_args) {
 }
 END_TEST
 
+
+/* Run all three resolvers on one input and require identical answers. */
+static evote_err_t resolve_all(const uint8_t c2[33], const uint8_t se[33], uint32_t nopt,
+                               uint8_t pt[33], uint32_t *sel) {
+    const EC_GROUP *g = evote_ec_group();
+    uint8_t so[33], c2u[65], pg[33], px[33];
+    uint32_t sg = 7, sx = 7;
+    memcpy(so, se, 33);
+    so[0] = 0x03;
+    evote_err_t r = evote_decrypt_resolve(c2, se, so, nopt, pt, sel);
+    evote_err_t rg = evote_decrypt_resolve_generic(c2, se, so, nopt, pg, &sg);
+    ck_assert_int_eq(r, rg);
+    ck_assert_uint_eq(*sel, sg);
+    ck_assert_mem_eq(pt, pg, 33);
+    EC_POINT *p = EC_POINT_new(g);
+    if (evote_ec_decode(p, c2, NULL) == EVOTE_OK) {
+        ck_assert_int_eq(evote_ec_encode_uncompressed(c2u, p, NULL), EVOTE_OK);
+        evote_err_t rx = evote_decrypt_resolve_x(c2u, se + 1, nopt, px, &sx);
+        ck_assert_int_eq(rx, r);
+        ck_assert_uint_eq(sx, *sel);
+        ck_assert_mem_eq(px, pt, 33);
+    }
+    EC_POINT_free(p);
+    return r;
+}
+
+START_TEST(test_resolve_fast_matches_generic) {
+    const EC_GROUP *g = evote_ec_group();
+    uint8_t pk[33], se[33], so[33], m[33], c2[33], pt[33], gen[33];
+    uint32_t sel;
+    BIGNUM *k = keypair(pk); /* S = k·G below: any point */
+    EC_POINT *ps = EC_POINT_new(g);
+    generator(gen);
+    const int iters = evt_quick() ? 150 : 1500;
+    for (int i = 0; i < iters; i++) {
+        uint8_t rnd[2];
+        ck_assert_int_eq(RAND_bytes(rnd, 2), 1);
+        ck_assert_int_eq(evote_scalar_random(k), EVOTE_OK);
+        ck_assert_int_eq(EC_POINT_mul(g, ps, k, NULL, NULL, NULL), 1);
+        ck_assert_int_eq(evote_ec_encode(se, ps, NULL), EVOTE_OK); /* the true S */
+        uint32_t want = rnd[0] % 40, nopt = 40;
+        ck_assert_int_eq(evote_selection_encode(want, m), EVOTE_OK);
+        point_add(m, se, c2); /* C2 = M + S */
+        se[0] = 0x02; /* what the token gives: x only */
+        memcpy(so, se, 33);
+        so[0] = 0x03;
+        switch (rnd[1] % 4) {
+        case 0:
+        case 1: /* a valid ballot */
+            ck_assert_int_eq(resolve_all(c2, se, nopt, pt, &sel), EVOTE_OK);
+            ck_assert_uint_eq(sel, want);
+            ck_assert_mem_eq(pt, m, 33);
+            break;
+        case 2: /* selection beyond the contest: invalid */
+            ck_assert_int_eq(resolve_all(c2, se, want, pt, &sel), EVOTE_ERR_NOT_A_SELECTION);
+            break;
+        default: /* junk C2 */
+            point_add(c2, gen, c2);
+            ck_assert_int_eq(resolve_all(c2, se, nopt, pt, &sel), EVOTE_ERR_NOT_A_SELECTION);
+            break;
+        }
+    }
+    /* C2 = ±S (x equal: the fast code hands over to the generic one) */
+    ck_assert_int_eq(resolve_all(se, se, 5, pt, &sel), EVOTE_ERR_NOT_A_SELECTION);
+    ck_assert_int_eq(resolve_all(so, se, 5, pt, &sel), EVOTE_ERR_NOT_A_SELECTION);
+    /* C2 = S = M/2: C2 + S = M decodes, C2 − S is the identity → valid,
+     * found by the generic path */
+    {
+        BIGNUM *half = BN_new(), *two = BN_new();
+        BN_CTX *bn = BN_CTX_new();
+        EC_POINT *pm = EC_POINT_new(g);
+        ck_assert_int_eq(evote_selection_encode(2, m), EVOTE_OK);
+        ck_assert_int_eq(evote_ec_decode(pm, m, NULL), EVOTE_OK);
+        ck_assert_int_eq(BN_set_word(two, 2), 1);
+        ck_assert_ptr_nonnull(BN_mod_inverse(half, two, evote_ec_order(), bn));
+        ck_assert_int_eq(EC_POINT_mul(g, pm, NULL, pm, half, bn), 1);
+        ck_assert_int_eq(evote_ec_encode(c2, pm, NULL), EVOTE_OK);
+        memcpy(se, c2, 33);
+        se[0] = 0x02;
+        ck_assert_int_eq(resolve_all(c2, se, 5, pt, &sel), EVOTE_OK);
+        ck_assert_uint_eq(sel, 2);
+        ck_assert_mem_eq(pt, m, 33);
+        EC_POINT_free(pm);
+        BN_free(half);
+        BN_free(two);
+        BN_CTX_free(bn);
+    }
+    EC_POINT_free(ps);
+    BN_free(k);
+}
+END_TEST
+
+START_TEST(test_resolve_x_refusals) {
+    const EC_GROUP *g = evote_ec_group();
+    uint8_t c2u[65], bad[65], x[32], pt[33], m[33];
+    uint32_t sel;
+    EC_POINT *p = EC_POINT_new(g);
+    ck_assert_int_eq(evote_selection_encode(0, m), EVOTE_OK);
+    ck_assert_int_eq(evote_ec_decode(p, m, NULL), EVOTE_OK);
+    ck_assert_int_eq(evote_ec_encode_uncompressed(c2u, p, NULL), EVOTE_OK);
+    memcpy(x, c2u + 1, 32); /* some valid x */
+    memcpy(bad, c2u, 65);
+    bad[0] = 0x02;
+    ck_assert_int_eq(evote_decrypt_resolve_x(bad, x, 5, pt, &sel), EVOTE_ERR_POINT_INVALID);
+    memcpy(bad, c2u, 65);
+    bad[64] ^= 1; /* y changed: off the curve */
+    ck_assert_int_eq(evote_decrypt_resolve_x(bad, x, 5, pt, &sel), EVOTE_ERR_POINT_NOT_ON_CURVE);
+    memcpy(bad, c2u, 65);
+    memset(bad + 33, 0xff, 32); /* y ≥ p */
+    ck_assert_int_eq(evote_decrypt_resolve_x(bad, x, 5, pt, &sel), EVOTE_ERR_POINT_INVALID);
+    /* x that is no point's coordinate, and x ≥ p */
+    memset(x, 0, 32);
+    x[31] = 1;
+    ck_assert_int_eq(evote_decrypt_resolve_x(c2u, x, 5, pt, &sel),
+                     EVOTE_ERR_POINT_NOT_ON_CURVE);
+    memset(x, 0xff, 32);
+    ck_assert_int_eq(evote_decrypt_resolve_x(c2u, x, 5, pt, &sel), EVOTE_ERR_POINT_INVALID);
+    ck_assert_int_eq(evote_decrypt_resolve_x(NULL, x, 5, pt, &sel), EVOTE_ERR_ARG);
+    /* the same refusals through the compressed API */
+    uint8_t se[33] = {0x02}, so[33] = {0x03};
+    se[32] = so[32] = 1;
+    ck_assert_int_eq(evote_decrypt_resolve(m, se, so, 5, pt, &sel),
+                     EVOTE_ERR_POINT_NOT_ON_CURVE);
+    EC_POINT_free(p);
+}
+END_TEST
+
 static Suite *ballot_suite(void) {
     Suite *s = suite_create("ballot");
     TCase *tc = tcase_create("core");
@@ -703,6 +830,8 @@ static Suite *ballot_suite(void) {
     tcase_add_test(tc, test_resolve_neither);
     tcase_add_test(tc, test_resolve_both);
     tcase_add_test(tc, test_resolve_bad_args);
+    tcase_add_test(tc, test_resolve_fast_matches_generic);
+    tcase_add_test(tc, test_resolve_x_refusals);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -107,6 +107,18 @@ evote_decrypt_resolve(const uint8_t c2[EVOTE_POINT_LEN],
                       const uint8_t s_odd[EVOTE_POINT_LEN], uint32_t noptions,
                       uint8_t plaintext[EVOTE_POINT_LEN], uint32_t *selection);
 
+/*
+ * The same resolution from what a ciphertext list and a PKCS#11 derive give
+ * directly: C2 as 65-byte uncompressed SEC1 (0x04 ‖ x ‖ y; checked to be on
+ * the curve, EVOTE_ERR_POINT_*) and x = x(key·C1), 32 bytes. Saves the
+ * square root that decompressing C2 costs. Same results and errors as
+ * evote_decrypt_resolve; thread-safe.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_decrypt_resolve_x(const uint8_t c2_uncompressed[65], const uint8_t x[32],
+                        uint32_t noptions, uint8_t plaintext[EVOTE_POINT_LEN],
+                        uint32_t *selection);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# `evote demo` leaves a complete election record that `evote verify` passes;
+# then every kind of artefact in it is corrupted (one byte), removed, or
+# swapped in from another election, and the precise failing check is expected.
+set -euo pipefail
+evote=${EVOTE_CLI:?}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+n=${EVOTE_TEST_QUICK:+8}
+n=${n:-30}
+
+"$evote" demo --ballots "$n" --dir "$work/a" >"$work/a.out" 2>&1 || { cat "$work/a.out"; exit 1; }
+grep -q 'evote verify PASS' "$work/a.out"
+# A second run: same manifest (the demo's), other key, ballots and trail.
+"$evote" demo --ballots "$n" --dir "$work/b" >/dev/null 2>&1
+rec=$work/a/record
+
+"$evote" verify "$rec" >"$work/v.txt"
+grep -q '^RESULT: PASS$' "$work/v.txt"
+"$evote" verify "$rec" --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r["ok"] is True
+st = {c["id"]: c["status"] for c in r["checks"]}
+for k in ("manifest", "key-ceremony", "tally", "audit", "audit-coverage"):
+    assert st[k] == "PASS", (k, st[k])
+'
+"$evote" audit verify "$rec/audit/audit.log" --ca "$rec/audit/operators-ca.pem" \
+  --manifest "$rec/manifest.json" >/dev/null
+
+# expect CHECK ERROR: the record under $work/t fails check CHECK with error
+# ERROR (or any error if ERROR is "-").
+expect() {
+  local check=$1 err=$2 what=$3
+  set +e
+  "$evote" verify "$work/t" --json >"$work/r.json" 2>/dev/null
+  local rc=$?
+  set -e
+  if [ "$rc" -ne 1 ]; then echo "FAIL ($what): verify exit $rc" >&2; exit 1; fi
+  python3 - "$work/r.json" "$check" "$err" "$what" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+check, err, what = sys.argv[2], sys.argv[3], sys.argv[4]
+c = {c["id"]: c for c in r["checks"]}[check]
+if c["status"] != "FAIL" or (err != "-" and c.get("error") != err):
+    sys.exit("%s: expected %s to fail with %s, got %s" % (what, check, err, json.dumps(c)))
+PY
+}
+fresh() { rm -rf "$work/t"; cp -a "$rec" "$work/t"; }
+flip() { # flip one byte in the middle of a file
+  python3 - "$1" <<'PY'
+import sys
+p = sys.argv[1]; d = bytearray(open(p, "rb").read()); d[len(d) // 2] ^= 1
+open(p, "wb").write(d)
+PY
+}
+c1=district-tokyo-1
+
+fresh; flip "$work/t/manifest.json";                       expect manifest - "manifest byte"
+fresh; rm "$work/t/manifest.json";                         expect manifest EVOTE_ERR_NOT_FOUND "manifest missing"
+fresh; sed -i 's/"election_id": *"[^"]*"/"election_id": "another-election"/' "$work/t/manifest.json"
+! cmp -s "$work/t/manifest.json" "$rec/manifest.json"
+                                                           expect audit EVOTE_ERR_MANIFEST_MISMATCH "manifest of another election"
+
+fresh; flip "$work/t/election-key.pem";                    expect key-ceremony - "key byte"
+fresh; rm "$work/t/keygen/keygen-record.json";             expect key-ceremony EVOTE_ERR_NOT_FOUND "key record missing"
+fresh; cp "$work/b/record/election-key.pem" "$work/t/";    expect key-ceremony EVOTE_ERR_KEY_MISMATCH "key swapped"
+fresh; cp "$work/b/record/keygen/keygen-record.json" "$work/t/keygen/"
+                                                           expect key-ceremony EVOTE_ERR_KEY_MISMATCH "key record swapped"
+fresh; sed -i 's/"CKA_EXTRACTABLE": false/"CKA_EXTRACTABLE": true/' "$work/t/keygen/keygen-record.json"
+                                                           expect key-ceremony EVOTE_ERR_KEY_POLICY "key policy"
+
+fresh; flip "$work/t/decrypt/$c1.input.bt";                expect tally EVOTE_ERR_DIGEST_MISMATCH "input list byte"
+fresh; cp "$work/b/record/decrypt/$c1.input.bt" "$work/t/decrypt/"
+                                                           expect tally EVOTE_ERR_DIGEST_MISMATCH "input list swapped"
+fresh; flip "$work/t/decrypt/$c1.plaintexts";              expect tally - "plaintexts byte"
+fresh; rm "$work/t/decrypt/$c1.plaintexts";                expect tally EVOTE_ERR_NOT_FOUND "plaintexts missing"
+fresh; cp "$work/b/record/decrypt/$c1.plaintexts" "$work/t/decrypt/"
+                                                           expect tally EVOTE_ERR_DIGEST_MISMATCH "plaintexts swapped"
+fresh; flip "$work/t/tally/$c1.json";                      expect tally - "tally byte"
+fresh; rm "$work/t/tally/$c1.json";                        expect tally EVOTE_ERR_NOT_FOUND "tally missing"
+fresh; cp "$work/b/record/tally/$c1.json" "$work/t/tally/"; expect tally - "tally swapped"
+
+fresh; flip "$work/t/audit/audit.log";                     expect audit - "audit byte"
+fresh; rm "$work/t/audit/audit.log";                       expect audit-coverage EVOTE_ERR_AUDIT_CHAIN "audit missing"
+fresh; cp "$work/b/record/audit/audit.log" "$work/t/audit/"; expect audit-coverage EVOTE_ERR_AUDIT_CHAIN "audit swapped"
+fresh; cp "$work/b/record/audit/operators-ca.pem" "$work/t/audit/"
+                                                           expect audit EVOTE_ERR_CERT_CHAIN "operators' CA swapped"
+fresh; head -n -2 "$work/t/audit/audit.log" >"$work/t/x" && mv "$work/t/x" "$work/t/audit/audit.log"
+                                                           expect audit-coverage EVOTE_ERR_AUDIT_CHAIN "last audit entries dropped"
+fresh; echo extra >"$work/t/tally/extra.txt";              expect audit-coverage EVOTE_ERR_AUDIT_CHAIN "unrecorded file"
+echo "verify_demo: record passes; every corruption caught by its check"
