@@ -103,8 +103,23 @@ out:
 }
 
 int cli_check_mix_output(const evote_manifest_t *m, const char *contest,
-                         const char *list_path) {
-    (void)m; (void)contest; (void)list_path;
+                         const uint8_t pk[EVOTE_POINT_LEN], const char *chain_dir,
+                         bool unmixed, const evote_ct_t *cts, size_t n) {
+    if (unmixed) {
+        fprintf(stderr, "evote: WARNING: --unmixed: this list is NOT checked against a mix "
+                        "chain; use it for practice elections only\n");
+        return 0;
+    }
+    if (chain_dir == NULL) {
+        fprintf(stderr, "evote: only the final output of a verified mix chain can be "
+                        "decrypted: give --mix-chain DIR [EVOTE_ERR_NOT_MIX_OUTPUT]\n");
+        return 1;
+    }
+    /* TODO(merge box): pass the imported, closed box's ciphertexts as the
+     * chain's required input once the box import API is in main. */
+    evote_err_t e = evote_decrypt_check_mix_output(m, contest, pk, chain_dir, NULL, 0, cts, n);
+    if (e != EVOTE_OK)
+        return cli_fail(e, "mix output");
     return 0;
 }
 

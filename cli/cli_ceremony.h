@@ -35,9 +35,11 @@ int cli_check_authorization(const evote_manifest_t *m, const char *contest,
                             const uint8_t list_hash[EVOTE_HASH_LEN], const char *auth,
                             const char **sigs, size_t nsig);
 
-/* Refuse a list that is not the final output of the verified mix chain. */
+/* Refuse a list that is not the final output of the verified mix chain in
+ * chain_dir; with unmixed (--unmixed, practice only) skip with a warning. */
 int cli_check_mix_output(const evote_manifest_t *m, const char *contest,
-                         const char *list_path);
+                         const uint8_t pk[EVOTE_POINT_LEN], const char *chain_dir,
+                         bool unmixed, const evote_ct_t *cts, size_t n);
 /* Lower-case hex of len bytes into out (2*len+1). */
 void cli_hex(char *out, const uint8_t *in, size_t len);
 #endif

@@ -4,6 +4,9 @@
  * (each proof verified), ciphertext lists, decryption through the token,
  * tally, and a check that the tally equals what was cast.
  *
+ * Each contest is mixed by two mix parties (proofs of shuffle verified)
+ * before decryption.
+ *
  * The election is a list of small steps (see `steps` below) sharing one
  * struct demo, so that later ceremonies (signing and reception, ballot box
  * open/close/export/import, mixing, trustees) slot in as further steps.
@@ -23,6 +26,7 @@
 #include <openssl/rand.h>
 
 #include "cli_hsm.h"
+#include "demo_box.h"
 #include "commands.h"
 #include "demo_record.h"
 
@@ -38,6 +42,7 @@ struct contest_run {
     evote_ct_t *cts;
     size_t ncts;
     char list_path[PATH_MAX], plaintexts_path[PATH_MAX], tally_path[PATH_MAX];
+    char mix_dir[PATH_MAX], mixed_path[PATH_MAX]; /* mix chain, its verified output */
     evote_tally_t *tally;
 };
 
@@ -59,6 +64,7 @@ struct demo {
     uint8_t pk[EVOTE_POINT_LEN];
     struct contest_run contests[DEMO_MAX_CONTESTS];
     size_t ncontests;
+    struct demo_box box; /* officials, ballot box, media, air-gapped import */
     /* audit trail and published record (cli/demo_record.c) */
     struct demo_audit *audit;
     char published[PATH_MAX];
@@ -196,7 +202,7 @@ static int step_token(struct demo *d) {
 
 static int step_manifest(struct demo *d) {
     evote_err_t rv;
-    if (write_text(d->manifest_path, DEMO_MANIFEST, 0644) != 0)
+    if (demo_box_write_manifest(&d->box, d->manifest_path, DEMO_MANIFEST) != 0)
         return 1;
     if ((rv = evote_manifest_load(&d->m, d->manifest_path)) != EVOTE_OK)
         return fail("manifest", rv);
@@ -222,6 +228,8 @@ static int step_manifest(struct demo *d) {
         snprintf(c->plaintexts_path, sizeof(c->plaintexts_path), "%s/%s.plaintexts", d->dir,
                  c->id);
         snprintf(c->tally_path, sizeof(c->tally_path), "%s/%s.tally.json", d->dir, c->id);
+        snprintf(c->mix_dir, sizeof(c->mix_dir), "%s/%s.mix", d->dir, c->id);
+        snprintf(c->mixed_path, sizeof(c->mixed_path), "%s/%s.mixed.bt", d->dir, c->id);
     }
     return 0;
 }
@@ -274,6 +282,8 @@ static int step_cast(struct demo *d) {
                 (rv = evote_ballot_decode(&back, buf, len)) != EVOTE_OK ||
                 (rv = evote_ballot_verify(&back, evote_manifest_hash(d->m), d->pk)) != EVOTE_OK)
                 return fail("cast", rv);
+            if (demo_box_add(&d->box, c->id, buf, len, back.c1) != 0)
+                return 1;
             memcpy(c->cts[c->ncts].c1, back.c1, EVOTE_POINT_LEN);
             memcpy(c->cts[c->ncts].c2, back.c2, EVOTE_POINT_LEN);
             c->ncts++;
@@ -285,13 +295,84 @@ static int step_cast(struct demo *d) {
     return 0;
 }
 
+static int step_officials(struct demo *d) { return demo_box_officials(&d->box, d->dir, d->module); }
+
+static int step_box_open(struct demo *d) {
+    return demo_box_open(&d->box, d->manifest_path, d->pubkey_path);
+}
+
+static int step_box_close(struct demo *d) {
+    return demo_box_close(&d->box, d->manifest_path, d->pubkey_path);
+}
+
+/* Counting reads the lists of the bundle imported on the air-gapped side,
+ * which must hold exactly the ciphertexts cast. */
 static int step_lists(struct demo *d) {
     evote_err_t rv;
     for (size_t ci = 0; ci < d->ncontests; ci++) {
         struct contest_run *c = &d->contests[ci];
-        if ((rv = evote_ctlist_write(c->list_path, c->cts, c->ncts)) != EVOTE_OK)
+        evote_ct_t *cts = NULL;
+        size_t n = 0;
+        char workspace_copy[PATH_MAX];
+        snprintf(workspace_copy, sizeof(workspace_copy), "%s", c->list_path);
+        demo_box_list_path(&d->box, c->id, c->list_path, sizeof(c->list_path));
+        if ((rv = evote_ctlist_read(c->list_path, &cts, &n)) != EVOTE_OK)
             return fail("ciphertext list", rv);
-        printf("list       %s\n", c->list_path);
+        bool same = n == c->ncts && memcmp(cts, c->cts, n * sizeof(*cts)) == 0;
+        /* A copy under the workspace's usual name, for inspection and for
+         * tools run by hand after the demo. */
+        rv = same ? evote_ctlist_write(workspace_copy, cts, n) : EVOTE_OK;
+        free(cts);
+        if (!same) {
+            fprintf(stderr, "evote demo: %s: imported list differs from the ballots cast\n",
+                    c->list_path);
+            return 1;
+        }
+        if (rv != EVOTE_OK)
+            return fail("ciphertext list", rv);
+        printf("list       %s (%zu ciphertexts, as cast; copy %s)\n", c->list_path, n,
+               workspace_copy);
+    }
+    return 0;
+}
+
+/* Two mix parties shuffle each contest's list (each appending its proof of
+ * shuffle to the contest's chain directory, as on two separate machines);
+ * the whole chain is verified from the box's list, and only its verified
+ * final output goes on to decryption. */
+#define DEMO_MIX_PARTIES 2
+static int step_mix(struct demo *d) {
+    evote_err_t rv;
+    evote_mix_opts_t o = {.threads = (unsigned)d->threads, .progress = false};
+    for (size_t ci = 0; ci < d->ncontests; ci++) {
+        struct contest_run *c = &d->contests[ci];
+        evote_mix_params_t *p = NULL;
+        evote_mix_report_t rep;
+        evote_ct_t *out = NULL;
+        size_t nout = 0;
+        double t0 = now();
+        if ((rv = evote_mix_params_new(&p, evote_manifest_election_id(d->m), c->id,
+                                       DEMO_MIX_PARTIES)) != EVOTE_OK)
+            return fail("mix", rv);
+        for (unsigned k = 1; k <= DEMO_MIX_PARTIES && rv == EVOTE_OK; k++)
+            rv = k == 1 ? evote_mix_run_file(p, d->pk, c->list_path, 1, c->mix_dir, &o)
+                        : evote_mix_run(p, d->pk, NULL, 0, k, c->mix_dir, &o);
+        double t1 = now();
+        if (rv == EVOTE_OK)
+            rv = evote_mix_verify_dir(p, c->mix_dir, d->pk, c->cts, c->ncts, &o, &rep, &out,
+                                      &nout);
+        if (rv == EVOTE_OK)
+            rv = evote_ctlist_write(c->mixed_path, out, nout);
+        free(out);
+        evote_mix_params_free(p);
+        if (rv != EVOTE_OK)
+            return fail("mix", rv);
+        printf("mix        %s: %u parties shuffled %zu ciphertexts (%.2f s), chain verified "
+               "(%.2f s): %s\n",
+               c->id, rep.parties, rep.n, t1 - t0, now() - t1, c->mix_dir);
+        /* decryption takes the mixed list, never the box's own order */
+        _Static_assert(sizeof(c->list_path) == sizeof(c->mixed_path), "path sizes");
+        memcpy(c->list_path, c->mixed_path, sizeof(c->list_path));
     }
     return 0;
 }
@@ -410,10 +491,11 @@ static const struct {
     const char *name;
     int (*run)(struct demo *);
 } steps[] = {
-    {"workspace", step_workspace}, {"token", step_token},     {"manifest", step_manifest},
-    {"keygen", step_keygen},       {"cast", step_cast},       {"lists", step_lists},
-    {"decrypt", step_decrypt},     {"tally", step_tally},     {"check", step_check},
-    {"record", step_record},       {"inspect", step_inspect},
+    {"workspace", step_workspace}, {"token", step_token},         {"officials", step_officials},
+    {"manifest", step_manifest},   {"keygen", step_keygen},       {"box-open", step_box_open},
+    {"cast", step_cast},           {"box-close", step_box_close}, {"lists", step_lists},
+    {"mix", step_mix},             {"decrypt", step_decrypt},     {"tally", step_tally},
+    {"check", step_check},         {"record", step_record},       {"inspect", step_inspect},
 };
 
 /* ---- driver ------------------------------------------------------------- */
@@ -424,6 +506,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 }
 
 static void demo_free(struct demo *d, bool failed) {
+    demo_box_free(&d->box);
     evote_hsm_free(d->hsm);
     demo_audit_free(d->audit); /* after the HSM: it finalises the module */
     for (size_t i = 0; i < d->ncontests; i++) {

@@ -10,10 +10,13 @@
 static void partial_usage(FILE *f) {
     fprintf(f,
             "usage: evote decrypt partial --manifest FILE --record RECORD.json\n"
-            "         --contest ID --input LIST --trustee ID --token LABEL --out FILE\n"
+            "         --contest ID --input LIST (--mix-chain DIR | --unmixed)\n"
+            "         --trustee ID --token LABEL --out FILE\n"
             "         [--authorization AUTH.json --signature SIG.p7s...]\n"
             "         [--key-label LABEL] [--checkpoint FILE] [--checkpoint-every K]\n"
             "         [--threads N] [--pin-file FILE] [--module PATH]\n\n"
+            "Only the whole final output of the mix chain in DIR, verified here,\n"
+            "is decrypted (--unmixed: practice elections without a mix only).\n"
             "This trustee's token computes its part x_i·C1 of every ciphertext of\n"
             "the mixed list (two derives each, exact sign resolution) and writes a\n"
             "partial-decryption file. The officials' authorisation is checked first\n"
@@ -28,10 +31,12 @@ int cmd_decrypt_partial(int argc, char **argv) {
         {"out", 1, 0, 'o'},      {"key-label", 1, 0, 'l'}, {"checkpoint", 1, 0, 'C'},
         {"checkpoint-every", 1, 0, 'K'}, {"threads", 1, 0, 'n'}, {"pin-file", 1, 0, 'p'},
         {"module", 1, 0, 'M'},   {"authorization", 1, 0, 'a'}, {"signature", 1, 0, 's'},
+        {"mix-chain", 1, 0, 'x'}, {"unmixed", 0, 0, 'U'},
         {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
     const char *mpath = NULL, *rec = NULL, *contest = NULL, *input = NULL, *tid = NULL,
                *token = NULL, *out = NULL, *label = NULL, *ckpt = NULL, *pinf = NULL,
-               *module = NULL, *auth = NULL;
+               *module = NULL, *auth = NULL, *chain = NULL;
+    bool unmixed = false;
     const char *sigs[CLI_MULTI_MAX];
     size_t nsig = 0;
     unsigned long k = 0, threads = 0;
@@ -62,6 +67,8 @@ int cmd_decrypt_partial(int argc, char **argv) {
         case 'M': module = optarg; break;
         case 'a': auth = optarg; break;
         case 's': if (cli_multi_add(sigs, &nsig, optarg, "--signature")) return 2; break;
+        case 'x': chain = optarg; break;
+        case 'U': unmixed = true; break;
         case 'h': partial_usage(stdout); return 0;
         default: partial_usage(stderr); return 2;
         }
@@ -102,7 +109,7 @@ int cmd_decrypt_partial(int argc, char **argv) {
     /* Approvals first: nothing reaches the token without them. */
     if ((rc = cli_check_authorization(m, contest, lh, auth, sigs, nsig)) != 0)
         goto out;
-    if ((rc = cli_check_mix_output(m, contest, input)) != 0)
+    if ((rc = cli_check_mix_output(m, contest, epk, chain, unmixed, cts, n)) != 0)
         goto out;
     rc = 1;
     if ((rc = cli_token_open(&hsm, module, token, pinf, label, tpk, (unsigned)threads)) != 0)
@@ -118,7 +125,7 @@ int cmd_decrypt_partial(int argc, char **argv) {
     const char *stop = getenv("EVOTE_TEST_STOP_AFTER");
     if (stop != NULL)
         o.stop_after = strtoul(stop, NULL, 10);
-    e = evote_partial_compute(&part, cli_hsm_derive, hsm, evote_manifest_hash(m), contest,
+    e = evote_partial_compute_hsm(&part, hsm, evote_manifest_hash(m), contest,
                               tid, tpk, lh, cts, n, &o);
     if (e != EVOTE_OK) {
         cli_fail(e, "partial decryption");
@@ -145,7 +152,8 @@ out:
 static void combine_usage(FILE *f) {
     fprintf(f,
             "usage: evote decrypt combine --manifest FILE --record RECORD.json\n"
-            "         --contest ID --input LIST --partial FILE... --out DECRYPTION.json\n\n"
+            "         --contest ID --input LIST (--mix-chain DIR | --unmixed)\n"
+            "         --partial FILE... --out PLAINTEXTS\n\n"
             "Add up every trustee's parts, decode each C2 − ΣS_i to a selection\n"
             "(invalid ones are listed by index) and write the decryption for\n"
             "`evote result` and `evote confirm`.\n");
@@ -155,8 +163,11 @@ int cmd_decrypt_combine(int argc, char **argv) {
     static const struct option lo[] = {
         {"manifest", 1, 0, 'm'}, {"record", 1, 0, 'r'}, {"contest", 1, 0, 'c'},
         {"input", 1, 0, 'i'},    {"partial", 1, 0, 'P'}, {"out", 1, 0, 'o'},
+        {"mix-chain", 1, 0, 'x'}, {"unmixed", 0, 0, 'U'},
         {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
-    const char *mpath = NULL, *rec = NULL, *contest = NULL, *input = NULL, *out = NULL;
+    const char *mpath = NULL, *rec = NULL, *contest = NULL, *input = NULL, *out = NULL,
+               *chain = NULL;
+    bool unmixed = false;
     const char *pf[CLI_MULTI_MAX];
     size_t npf = 0, nshares = 0, n = 0, ci = 0;
     int c, rc = 1;
@@ -175,6 +186,8 @@ int cmd_decrypt_combine(int argc, char **argv) {
         case 'i': input = optarg; break;
         case 'P': if (cli_multi_add(pf, &npf, optarg, "--partial")) return 2; break;
         case 'o': out = optarg; break;
+        case 'x': chain = optarg; break;
+        case 'U': unmixed = true; break;
         case 'h': combine_usage(stdout); return 0;
         default: combine_usage(stderr); return 2;
         }
@@ -201,7 +214,7 @@ int cmd_decrypt_combine(int argc, char **argv) {
         rc = cli_fail(e, input);
         goto out;
     }
-    if ((rc = cli_check_mix_output(m, contest, input)) != 0)
+    if ((rc = cli_check_mix_output(m, contest, epk, chain, unmixed, cts, n)) != 0)
         goto out;
     rc = 1;
     for (size_t i = 0; i < npf; i++)

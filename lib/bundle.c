@@ -483,6 +483,8 @@ static bool is_index_sig(const char *rel) {
     return box_id_valid(id);
 }
 
+static int cmp_c1(const void *a, const void *b) { return memcmp(a, b, EVOTE_POINT_LEN); }
+
 /* Parse an EVBX file into a tree of leaf hashes and ciphertexts. */
 static evote_err_t read_evbx(const char *path, const char *rel, const evote_manifest_t *m,
                              const uint8_t *pk, const char *contest, evote_merkle_tree_t *t,
@@ -523,6 +525,21 @@ static evote_err_t read_evbx(const char *path, const char *rel, const evote_mani
     }
     if (off != len)
         FAIL_AT(EVOTE_ERR_BUNDLE, rel, "ballots-format", "%zu trailing bytes", len - off);
+    /* Reception refuses a repeated C1 (a replayed or mauled copy); so does
+     * the counting machine. */
+    if (count > 1) {
+        uint8_t(*c1s)[EVOTE_POINT_LEN] = malloc((size_t)count * EVOTE_POINT_LEN);
+        ALLOC_GUARD(c1s);
+        for (uint64_t i = 0; i < count; i++)
+            memcpy(c1s[i], v[i].c1, EVOTE_POINT_LEN);
+        qsort(c1s, (size_t)count, EVOTE_POINT_LEN, cmp_c1);
+        bool dup = false;
+        for (uint64_t i = 1; i < count && !dup; i++)
+            dup = memcmp(c1s[i - 1], c1s[i], EVOTE_POINT_LEN) == 0;
+        free(c1s);
+        if (dup)
+            FAIL_AT(EVOTE_ERR_REPLAY, rel, "replay", "two ballots share a C1");
+    }
     *cts = v;
     *ncts = (size_t)count;
     v = NULL;
@@ -560,7 +577,7 @@ evote_err_t evote_bundle_import(const char *bundle, const char *out_dir,
     evote_buf_t ser = {0};
     bool made = false;
 
-    ENSURE(bundle != NULL && out_dir != NULL, EVOTE_ERR_ARG, "import: NULL argument");
+    ENSURE(bundle != NULL, EVOTE_ERR_ARG, "import: NULL argument");
     /* 1. The manifest the counting machine was given, byte for byte. */
     PATHF(path, "%s/manifest.json", bundle);
     AT("manifest.json", "file-set", evote_read_file(path, EVOTE_MANIFEST_MAX, &mbytes, &mlen));
@@ -790,7 +807,9 @@ evote_err_t evote_bundle_import(const char *bundle, const char *out_dir,
             FAIL_AT(EVOTE_ERR_DIGEST_MISMATCH, "closing.json", "program",
                     "the box was closed by another evote/libevote than opened it");
     }
-    /* 9. Accept: copy into place atomically. */
+    /* 9. Accept: copy into place atomically (evote_bundle_verify: no copy). */
+    if (out_dir == NULL)
+        goto out;
     GUARD(make_temp_dir(out_dir, tmp, sizeof(tmp)));
     made = true;
     for (size_t k = 0; k < fl.n; k++) {
@@ -836,4 +855,10 @@ out:
     free(ebytes);
     free(obytes);
     return ret;
+}
+
+evote_err_t evote_bundle_verify(const char *bundle_dir, const char *expected_manifest_path,
+                                const char *ca_pem_path, bool allow_program_change) {
+    return evote_bundle_import(bundle_dir, NULL, expected_manifest_path, ca_pem_path,
+                               allow_program_change);
 }

@@ -167,8 +167,15 @@ evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token
     ENSURE(gfl != NULL && gfl(&f) == CKR_OK && f != NULL, EVOTE_ERR_MODULE_LOAD,
            "%s is not a PKCS#11 module", module);
     CK_C_INITIALIZE_ARGS init = {.flags = CKF_OS_LOCKING_OK};
-    P11_GUARD(f->C_Initialize(&init), "C_Initialize");
-    initialized = 1;
+    {
+        /* Another handle in this process (evote_hsm_t, a libp11 signer) may
+         * have initialised the module: use it, and leave finalising to it. */
+        CK_RV irv = f->C_Initialize(&init);
+        if (irv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+            P11_GUARD(irv, "C_Initialize");
+            initialized = 1;
+        }
+    }
     P11_GUARD(f->C_GetSlotList(CK_TRUE, NULL, &nslots), "C_GetSlotList");
     ALLOC_GUARD(slots = calloc(nslots + 1, sizeof(*slots)));
     P11_GUARD(f->C_GetSlotList(CK_TRUE, slots, &nslots), "C_GetSlotList");

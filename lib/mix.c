@@ -480,12 +480,15 @@ evote_err_t evote_mix_verify_dir(const evote_mix_params_t *params, const char *d
     }
     ALLOC_GUARD(h = malloc(n * sizeof(*h)));
     ALLOC_GUARD(u = malloc(n * sizeof(*u)));
+    mix_progress_step(&prog, 0.01);
     GUARD(mix_generators(rho, params->statdist, h, n, threads));
+    mix_progress_step(&prog, 0.1);
     GUARD(mix_commit_alloc(&c, n));
     GUARD(mix_reply_alloc(&r, n));
 
     for (unsigned l = 1; l <= lambda; l++) {
-        mix_stmt st = {rho, params->ebitlenro, params->vbitlenro, n, h, Y, &w, &wp, threads};
+        mix_stmt st = {rho, params->ebitlenro, params->vbitlenro, n, h, Y, &w, &wp, threads,
+                       &prog, 0.1 + 0.9 * (l - 1) / lambda, 0.1 + 0.9 * l / lambda};
         const char *failed = "";
         vx.party = l;
         mix_progress_step(&prog, (double)(l - 1) / lambda);
@@ -596,7 +599,7 @@ evote_err_t mix_run_party(const evote_mix_params_t *params, const uint8_t pk[EVO
     GUARD(mix_random_permutation(phi, n));
     GUARD(mix_random_scalars(s, n));
     st = (mix_stmt){rho, params->ebitlenro, params->vbitlenro, n, h, {{0}, {0}}, w, &wp,
-                    threads};
+                    threads, &prog, 0.1, 0.9};
     GUARD(mix_pt_from_compressed(&st.pk, pk));
     GUARD(mix_pos_prove(&st, phi, s, phi_commit_override, u, &c, &r));
     mix_progress_step(&prog, 0.9);

@@ -120,7 +120,6 @@ out:
 
 evote_err_t mix_pt_to_ec(EC_POINT *out, const mix_pt *p, BN_CTX *bn) {
     evote_err_t ret = EVOTE_OK;
-    BIGNUM *x = NULL, *y = NULL;
     uint8_t enc[65];
     /* oct2point with an uncompressed encoding: range- and curve-checked. */
     enc[0] = 0x04;
@@ -129,11 +128,7 @@ evote_err_t mix_pt_to_ec(EC_POINT *out, const mix_pt *p, BN_CTX *bn) {
     if (EC_POINT_oct2point(evote_ec_group(), out, enc, sizeof(enc), bn) != 1) {
         ERR_clear_error();
         ret = evote_fail(EVOTE_ERR_POINT_NOT_ON_CURVE, "point not on P-256");
-        goto out;
     }
-out:
-    BN_free(x);
-    BN_free(y);
     return ret;
 }
 
@@ -400,7 +395,7 @@ void mix_progress_start(mix_progress *p, bool on, const char *what) {
 
 void mix_progress_step(mix_progress *p, double frac) {
     struct timespec ts;
-    if (!p->on)
+    if (p == NULL || !p->on)
         return;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double now = (double)ts.tv_sec + ts.tv_nsec * 1e-9, el = now - p->t0;

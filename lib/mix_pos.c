@@ -115,6 +115,11 @@ out:
     return ret;
 }
 
+static void step(const mix_stmt *st, double f) {
+    if (st->prog != NULL)
+        mix_progress_step(st->prog, st->p0 + (st->p1 - st->p0) * f);
+}
+
 /* ---- verifier ---------------------------------------------------------------- */
 
 static evote_err_t fail_check(const char *check) {
@@ -180,10 +185,10 @@ evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pt *u, const mix_commit
     GUARD(derive_e(st, s, e));
     GUARD(derive_v(st, s, c, v));
 
+    step(st, 0.05);
     /* A: v·A + A' = k_A·G + Σ k_E,i·h_i */
     check = "PoS.A";
     GUARD(mix_msm(A, u, 0, e, n, st->threads));
-    GUARD(mul1(L, NULL, NULL, NULL, bn)); /* L = 0 */
     OSSL_GUARD(EC_POINT_mul(g, L, NULL, A, v, bn));
     GUARD(mul1(T, NULL, &c->Ap, BN_value_one(), bn));
     OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
@@ -197,17 +202,16 @@ evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pt *u, const mix_commit
     /* B, batched with random 128-bit weights ρ_i:
      * Σ ρ_i (v·B_i + B'_i − k_B,i·G − k_E,i·B_{i−1}) = 0, B_{−1} = h_0. */
     check = "PoS.B";
+    step(st, 0.3);
     {
-        uint8_t rb[16];
         BN_zero(acc);
-        for (size_t i = 0; i < n; i++) {
-            if (RAND_bytes(rb, sizeof(rb)) != 1) {
-                ret = evote_fail_ossl(EVOTE_ERR_RANDOM, "RAND_bytes");
-                goto out;
-            }
-            memset(rr[i].b, 0, 16);
-            memcpy(rr[i].b + 16, rb, 16);
+        /* 128-bit weights, drawn in bulk into the low half of each scalar */
+        if (RAND_bytes((unsigned char *)rr, (int)(n * sizeof(*rr))) != 1) {
+            ret = evote_fail_ossl(EVOTE_ERR_RANDOM, "RAND_bytes");
+            goto out;
         }
+        for (size_t i = 0; i < n; i++)
+            memset(rr[i].b, 0, 16);
         for (size_t i = 0; i < n; i++) {
             /* cB_i = ρ_i·v − ρ_{i+1}·k_E,i+1 */
             ALLOC_GUARD(BN_bin2bn(rr[i].b, 32, ri));
@@ -241,6 +245,7 @@ evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pt *u, const mix_commit
 
     /* C: v·(Σu − Σh) + C' = k_C·G */
     check = "PoS.C";
+    step(st, 0.55);
     GUARD(mix_msm(Su, u, 0, NULL, n, st->threads));
     GUARD(mix_msm(Sh, st->h, 0, NULL, n, st->threads));
     OSSL_GUARD(EC_POINT_invert(g, Sh, bn));
@@ -274,6 +279,7 @@ evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pt *u, const mix_commit
 
     /* F: v·F + F' = (−k_F·G, −k_F·Y) + Σ k_E,i·w'_i, componentwise */
     check = "PoS.F";
+    step(st, 0.6);
     ALLOC_GUARD(BN_bin2bn(r->kF.b, 32, t));
     OSSL_GUARD(BN_mod_sub(t, q, t, q, bn)); /* −k_F */
     for (int k = 0; k < 2; k++) {
@@ -563,6 +569,7 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc 
         mix_fb_free(&fbY);
         GUARD(ret);
     }
+    step(st, 0.15);
     /* Permutation commitment */
     GUARD(mix_random_scalars(rr, n));
     job.r = rr;
@@ -570,6 +577,7 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc 
     job.stage = 1;
     GUARD(mix_parallel(n, st->threads, prove_range, &job));
 
+    step(st, 0.25);
     /* Batching vector */
     GUARD(derive_s(st, u, sd));
     GUARD(derive_e(st, sd, e));
@@ -599,6 +607,7 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc 
         GUARD(evote_scalar_encode(x[i].b, xi));
         GUARD(evote_scalar_encode(y[i].b, yi));
     }
+    step(st, 0.35);
     GUARD(mix_fb_new(&fbh0, &st->h[0]));
     job.fbh0 = &fbh0;
     job.x = x;
@@ -610,6 +619,7 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc 
     job.stage = 2;
     GUARD(mix_parallel(n, st->threads, prove_range, &job));
 
+    step(st, 0.7);
     /* A' = α·G + Σ ε_i·h_i */
     GUARD(mix_random_scalars(&alpha, 1));
     GUARD(mix_msm(P, st->h, 0, eps, n, st->threads));
@@ -640,6 +650,7 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc 
     OSSL_GUARD(EC_POINT_add(g, P, P, T, bn));
     GUARD(mix_ec_to_pt(&c->Fpb, P, bn));
 
+    step(st, 0.95);
     /* Challenge and replies */
     GUARD(derive_v(st, sd, c, v));
     GUARD(inner(t, rr, e, NULL, n, bn)); /* a = Σ r_i e_i */

@@ -20,6 +20,8 @@ typedef struct {
     const mix_ctl *w;
     mix_ctl *wp; /* output (written by the prover) */
     unsigned threads;
+    mix_progress *prog; /* may be NULL */
+    double p0, p1;      /* progress range of this proof */
 } mix_stmt;
 
 typedef struct {

@@ -141,11 +141,13 @@ static evote_err_t px_misc(struct px *x) {
             if (end == NULL)
                 return evote_fail(EVOTE_ERR_PROTINFO, "protInfo.xml: unterminated comment");
             x->pos = (size_t)(end - x->s) + 3;
-        } else if (px_starts(x, "<?xml")) {
-            const char *end = strstr(x->s + x->pos, "?>");
-            if (end == NULL)
+        } else if (x->pos == 0 && px_starts(x, "<?xml")) {
+            size_t i = x->pos + 5;
+            while (i + 2 <= x->len && memcmp(x->s + i, "?>", 2) != 0)
+                i++;
+            if (i + 2 > x->len)
                 return evote_fail(EVOTE_ERR_PROTINFO, "protInfo.xml: unterminated declaration");
-            x->pos = (size_t)(end - x->s) + 2;
+            x->pos = i + 2;
         } else {
             return EVOTE_OK;
         }

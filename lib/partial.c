@@ -17,6 +17,7 @@
 #include "ceremony_internal.h"
 #include "evote/bytetree.h"
 #include "evote/trustee.h"
+#include "hsm_internal.h"
 #include "internal.h"
 
 #define PART_MAGIC "EVPD"
@@ -235,6 +236,8 @@ typedef struct {
     evote_partial_t *p;
     const evote_ct_t *cts;
     evote_derive_x_fn derive;
+    /* Optional faster path: derive on a validated uncompressed point. */
+    evote_err_t (*derive65)(void *ctx, const uint8_t p65[65], uint8_t x[32]);
     void *ctx;
     size_t start, end;
     unsigned stride;
@@ -249,14 +252,51 @@ typedef struct {
     unsigned t;
 } worker_t;
 
-/* S_i for ciphertext j: derive on C1 and C1+G, keep the lift that fits. */
+/* x-coordinate of an affine point, 32 bytes big-endian. */
+static evote_err_t affine_x(uint8_t x[32], const EC_POINT *p, BN_CTX *bn) {
+    evote_err_t ret = EVOTE_OK;
+    BIGNUM *bx = NULL;
+    BN_CTX_start(bn);
+    ALLOC_GUARD(bx = BN_CTX_get(bn));
+    OSSL_GUARD(EC_POINT_get_affine_coordinates(evote_ec_group(), p, bx, NULL, bn));
+    ENSURE(BN_bn2binpad(bx, x, 32) == 32, EVOTE_ERR_CRYPTO, "x-coordinate");
+out:
+    BN_CTX_end(bn);
+    return ret;
+}
+
+static evote_err_t ask(job_t *jb, const EC_POINT *p, const uint8_t *compressed,
+                       uint8_t x[32], BN_CTX *bn) {
+    evote_err_t ret = EVOTE_OK;
+    if (jb->derive65 != NULL) {
+        uint8_t unc[65];
+        ENSURE(EC_POINT_point2oct(evote_ec_group(), p, POINT_CONVERSION_UNCOMPRESSED, unc,
+                                  sizeof(unc), bn) == sizeof(unc),
+               EVOTE_ERR_CRYPTO, "point encoding");
+        return jb->derive65(jb->ctx, unc, x);
+    }
+    uint8_t q[EVOTE_POINT_LEN];
+    if (compressed == NULL) {
+        GUARD(evote_ec_encode(q, p, bn));
+        compressed = q;
+    }
+    ret = jb->derive(jb->ctx, compressed, x);
+out:
+    return ret;
+}
+
+/*
+ * S_i for ciphertext j: derive on C1 and C1+G; of the lifts ±S of the first
+ * answer keep the one with x(S + PK_i) equal to the second. Both cannot fit
+ * (x(S+PK) = x(−S+PK) would need S or PK to be the identity or of order 2,
+ * which P-256 excludes), so the second lift is tried only if the first
+ * fails; if neither fits the token is refused.
+ */
 static evote_err_t one_part(job_t *jb, size_t j, BN_CTX *bn, EC_POINT *c1,
                             EC_POINT *pk, EC_POINT *s, EC_POINT *t) {
     evote_err_t ret = EVOTE_OK;
     const EC_GROUP *g = evote_ec_group();
-    uint8_t q[EVOTE_POINT_LEN], x1[32], x2[32], cand[EVOTE_POINT_LEN],
-        sx[EVOTE_POINT_LEN];
-    int matches = 0;
+    uint8_t x1[32], x2[32], cand[EVOTE_POINT_LEN], sx[32];
 
     GUARD(evote_ec_decode(c1, jb->cts[j].c1, bn));
     /* t = C1 + G */
@@ -268,26 +308,29 @@ static evote_err_t one_part(job_t *jb, size_t j, BN_CTX *bn, EC_POINT *c1,
         GUARD(evote_ec_encode(jb->p->d[j], s, bn));
         goto out;
     }
-    GUARD(jb->derive(jb->ctx, jb->cts[j].c1, x1));
-    GUARD(evote_ec_encode(q, t, bn));
-    GUARD(jb->derive(jb->ctx, q, x2));
+    GUARD(ask(jb, c1, jb->cts[j].c1, x1, bn));
+    GUARD(ask(jb, t, NULL, x2, bn));
+    cand[0] = 0x02;
+    memcpy(cand + 1, x1, 32);
+    ENSURE(evote_ec_decode(s, cand, bn) == EVOTE_OK, EVOTE_ERR_CRYPTO,
+           "token answer for ciphertext %zu is not an x-coordinate", j);
     for (int sign = 0; sign < 2; sign++) {
-        cand[0] = (uint8_t)(0x02 + sign);
-        memcpy(cand + 1, x1, 32);
-        ENSURE(evote_ec_decode(s, cand, bn) == EVOTE_OK, EVOTE_ERR_CRYPTO,
-               "token answer for ciphertext %zu is not an x-coordinate", j);
+        if (sign == 1) {
+            OSSL_GUARD(EC_POINT_invert(g, s, bn));
+            cand[0] = 0x03;
+        }
         OSSL_GUARD(EC_POINT_add(g, t, s, pk, bn));
         if (EC_POINT_is_at_infinity(g, t))
             continue;
-        GUARD(evote_ec_encode(sx, t, bn));
-        if (CRYPTO_memcmp(sx + 1, x2, 32) == 0) {
-            matches++;
+        GUARD(affine_x(sx, t, bn));
+        if (CRYPTO_memcmp(sx, x2, 32) == 0) {
             memcpy(jb->p->d[j], cand, EVOTE_POINT_LEN);
+            goto out;
         }
     }
-    ENSURE(matches == 1, EVOTE_ERR_CRYPTO,
-           "ciphertext %zu: the token's answers fit %d of the two lifts "
-           "(wrong key on the token?)", j, matches);
+    ret = evote_fail(EVOTE_ERR_CRYPTO,
+                     "ciphertext %zu: the token's answers fit neither lift "
+                     "(wrong key on the token?)", j);
 out:
     evote_wipe(x1, sizeof(x1));
     evote_wipe(x2, sizeof(x2));
@@ -368,8 +411,9 @@ static evote_err_t run_block(job_t *jb, unsigned nthreads) {
     return ret;
 }
 
-evote_err_t evote_partial_compute(evote_partial_t **out, evote_derive_x_fn derive,
-                                  void *ctx, const uint8_t mh[EVOTE_HASH_LEN],
+static evote_err_t partial_compute(evote_partial_t **out, evote_derive_x_fn derive,
+                                   evote_err_t (*derive65)(void *, const uint8_t *, uint8_t *),
+                                   void *ctx, const uint8_t mh[EVOTE_HASH_LEN],
                                   const char *contest_id, const char *trustee_id,
                                   const uint8_t pk_i[EVOTE_POINT_LEN],
                                   const uint8_t list_hash[EVOTE_HASH_LEN],
@@ -382,7 +426,7 @@ evote_err_t evote_partial_compute(evote_partial_t **out, evote_derive_x_fn deriv
     size_t done = 0, k = DEFAULT_K;
     unsigned nthreads = 0;
 
-    ENSURE(out != NULL && derive != NULL && mh != NULL && pk_i != NULL &&
+    ENSURE(out != NULL && (derive != NULL || derive65 != NULL) && mh != NULL && pk_i != NULL &&
                list_hash != NULL && cts != NULL && n > 0 && n <= EVOTE_CTLIST_MAX,
            EVOTE_ERR_ARG, "partial compute: bad argument");
     *out = NULL;
@@ -417,6 +461,7 @@ evote_err_t evote_partial_compute(evote_partial_t **out, evote_derive_x_fn deriv
     jb.p = p;
     jb.cts = cts;
     jb.derive = derive;
+    jb.derive65 = derive65;
     jb.ctx = ctx;
     while (done < n) {
         jb.start = done;
@@ -436,6 +481,35 @@ out:
         pthread_mutex_destroy(&jb.mu);
     evote_partial_free(p);
     return ret;
+}
+
+evote_err_t evote_partial_compute(evote_partial_t **out, evote_derive_x_fn derive, void *ctx,
+                                  const uint8_t mh[EVOTE_HASH_LEN], const char *contest_id,
+                                  const char *trustee_id, const uint8_t pk_i[EVOTE_POINT_LEN],
+                                  const uint8_t list_hash[EVOTE_HASH_LEN],
+                                  const evote_ct_t *cts, size_t n,
+                                  const evote_partial_opts_t *opts) {
+    if (derive == NULL)
+        return evote_fail(EVOTE_ERR_ARG, "partial compute: no derive function");
+    return partial_compute(out, derive, NULL, ctx, mh, contest_id, trustee_id, pk_i,
+                           list_hash, cts, n, opts);
+}
+
+static evote_err_t hsm_derive65(void *ctx, const uint8_t *p65, uint8_t *x) {
+    return evote_hsm_derive_raw((evote_hsm_t *)ctx, p65, x);
+}
+
+evote_err_t evote_partial_compute_hsm(evote_partial_t **out, evote_hsm_t *hsm,
+                                      const uint8_t mh[EVOTE_HASH_LEN], const char *contest_id,
+                                      const char *trustee_id,
+                                      const uint8_t pk_i[EVOTE_POINT_LEN],
+                                      const uint8_t list_hash[EVOTE_HASH_LEN],
+                                      const evote_ct_t *cts, size_t n,
+                                      const evote_partial_opts_t *opts) {
+    if (hsm == NULL)
+        return evote_fail(EVOTE_ERR_ARG, "partial compute: no token");
+    return partial_compute(out, NULL, hsm_derive65, hsm, mh, contest_id, trustee_id, pk_i,
+                           list_hash, cts, n, opts);
 }
 
 /* ---- combining ----------------------------------------------------------- */

@@ -213,7 +213,7 @@ START_TEST(test_cli_tokens_gate_decryption) {
                             D),
                      0);
     const char *base = "decrypt partial --manifest manifest.json --record rec.json "
-                       "--contest c1 --input list.bt --trustee T1 --token trustee --out p.bin";
+                       "--contest c1 --input list.bt --unmixed --trustee T1 --token trustee --out p.bin";
     ck_assert_int_eq(evt_sh("cd %s && %s %s --authorization auth.json --signature s1.p7s "
                             "2>err.txt >/dev/null",
                             D, evt_cli(), base),

@@ -455,6 +455,9 @@ START_TEST(test_export_import) {
     ck_assert_int_ne(stat(bundle, &st), 0); /* nothing left behind */
     export_bundle(&e, bundle);
     ck_assert_int_eq(evote_box_export(e.b, bundle, one, 1), EVOTE_ERR_EXISTS);
+    ck_assert_msg(evote_bundle_verify(bundle, e.manifest, NULL, false) == EVOTE_OK,
+                  "verify: %s", evote_err_detail());
+    ck_assert_int_ne(stat(out, &st), 0); /* verify copies nothing */
     ck_assert_msg(evote_bundle_import(bundle, out, e.manifest, NULL, false) == EVOTE_OK,
                   "import: %s", evote_err_detail());
     ck_assert_int_eq(evote_bundle_import(bundle, out, e.manifest, NULL, false),
@@ -494,7 +497,9 @@ END_TEST
 static void expect_refusal(env_t *e, const char *bundle, const char *file, const char *check) {
     char out[700];
     snprintf(out, sizeof(out), "%s/refused", e->dir);
-    evote_err_t rv = evote_bundle_import(bundle, out, e->manifest, NULL, false);
+    evote_err_t rv = evote_bundle_verify(bundle, e->manifest, NULL, false);
+    ck_assert_msg(rv != EVOTE_OK, "verify accepted tampered %s", file);
+    rv = evote_bundle_import(bundle, out, e->manifest, NULL, false);
     ck_assert_msg(rv != EVOTE_OK, "tampered %s accepted", file);
     const char *d = evote_err_detail();
     ck_assert_msg(strstr(d, file) != NULL && strstr(d, check) != NULL,
@@ -534,7 +539,7 @@ START_TEST(test_bundle_tamper_every_file) {
         ck_assert_uint_gt(len, 0);
         /* first, middle and last byte, each on its own copy */
         size_t at[3] = {0, len / 2, len - 1};
-        for (int k = 0; k < 3; k++) {
+        for (int k = evt_quick() ? 1 : 0; k < (evt_quick() ? 2 : 3); k++) {
             d[at[k]] ^= 0x20;
             evt_write(p, d, len);
             expect_refusal(&e, copy, names[i], check_for(names[i]));

@@ -84,7 +84,7 @@ static uint32_t *make_list(size_t n, const char *name) {
 
 static int partial(int i, const char *list, const char *out, const char *extra) {
     return evt_sh("cd %s && %s decrypt partial --manifest manifest.json --record record.json "
-                  "--contest proportional-tokyo --input %s --trustee T%d --token t%d --out %s "
+                  "--contest proportional-tokyo --input %s --unmixed --trustee T%d --token t%d --out %s "
                   "%s >>log.txt 2>&1",
                   D, evt_cli(), list, i, i, out, extra);
 }
@@ -98,12 +98,12 @@ START_TEST(test_two_trustees_end_to_end) {
     ck_assert_int_eq(partial(2, "list.bt", "p2.bin", ""), 0);
     /* one part alone cannot decrypt */
     ck_assert_int_ne(evt_sh("cd %s && %s decrypt combine --manifest manifest.json --record "
-                            "record.json --contest proportional-tokyo --input list.bt "
+                            "record.json --contest proportional-tokyo --input list.bt --unmixed "
                             "--partial p1.bin --out d.json 2>/dev/null",
                             D, evt_cli()),
                      0);
     ck_assert_int_eq(evt_sh("cd %s && %s decrypt combine --manifest manifest.json --record "
-                            "record.json --contest proportional-tokyo --input list.bt "
+                            "record.json --contest proportional-tokyo --input list.bt --unmixed "
                             "--partial p1.bin --partial p2.bin --out d.json >/dev/null",
                             D, evt_cli()),
                      0);
@@ -189,7 +189,7 @@ START_TEST(test_pin_and_token_errors) {
     /* a token that is not there */
     ck_assert_int_eq(evt_sh("cd %s && %s decrypt partial --manifest manifest.json --record "
                             "record.json --contest proportional-tokyo --input list.bt "
-                            "--trustee T1 --token nosuch --out p.bin 2>err.txt",
+                            "--unmixed --trustee T1 --token nosuch --out p.bin 2>err.txt",
                             D, evt_cli()),
                      1);
     ck_assert_int_eq(evt_sh("grep -q EVOTE_ERR_TOKEN_NOT_FOUND %s/err.txt", D), 0);
@@ -209,7 +209,7 @@ START_TEST(test_sigkill_resume_matches_uninterrupted) {
     /* killed run: small checkpoints, SIGKILL once the first checkpoint exists */
     ck_assert_int_eq(
         evt_sh("cd %s && (%s decrypt partial --manifest manifest.json --record record.json "
-               "--contest proportional-tokyo --input list.bt --trustee T1 --token t1 "
+               "--contest proportional-tokyo --input list.bt --unmixed --trustee T1 --token t1 "
                "--out p.bin --checkpoint-every 100 --threads 2 >/dev/null 2>&1 & pid=$!; "
                "for i in $(seq 1 2000); do [ -e p.bin.ckpt ] && break; sleep 0.005; done; "
                "kill -9 $pid; wait $pid 2>/dev/null; true) 2>/dev/null",
@@ -220,6 +220,25 @@ START_TEST(test_sigkill_resume_matches_uninterrupted) {
     ck_assert_int_eq(partial(1, "list.bt", "p.bin", "--checkpoint-every 100 --threads 2"), 0);
     ck_assert_int_eq(evt_sh("cmp -s %s/p.bin %s/ref.bin", D, D), 0);
     ck_assert_int_ne(evt_sh("test -e %s/p.bin.ckpt", D), 0);
+    evt_rmrf(D);
+}
+END_TEST
+
+START_TEST(test_refuses_list_without_mix_chain) {
+    tokens_setup();
+    keys_setup(1);
+    uint32_t *w = make_list(3, "list.bt");
+    free(w);
+    const char *base = "decrypt partial --manifest manifest.json --record record.json "
+                       "--contest proportional-tokyo --input list.bt --trustee T1 --token t1 "
+                       "--out p.bin";
+    ck_assert_int_eq(evt_sh("cd %s && %s %s 2>err.txt", D, evt_cli(), base), 1);
+    ck_assert_int_eq(evt_sh("grep -q EVOTE_ERR_NOT_MIX_OUTPUT %s/err.txt", D), 0);
+    ck_assert_int_eq(evt_sh("cd %s && mkdir chain && %s %s --mix-chain chain 2>err.txt", D,
+                            evt_cli(), base),
+                     1);
+    ck_assert_int_eq(evt_sh("grep -q EVOTE_ERR_NOT_MIX_OUTPUT %s/err.txt", D), 0);
+    ck_assert_int_ne(evt_sh("test -e %s/p.bin", D), 0);
     evt_rmrf(D);
 }
 END_TEST
@@ -277,7 +296,7 @@ START_TEST(test_confirm_two_trustees_and_pkcs11_tool) {
     ck_assert_int_eq(partial(1, "list.bt", "p1.bin", ""), 0);
     ck_assert_int_eq(partial(2, "list.bt", "p2.bin", ""), 0);
     ck_assert_int_eq(evt_sh("cd %s && %s decrypt combine --manifest manifest.json --record "
-                            "record.json --contest proportional-tokyo --input list.bt "
+                            "record.json --contest proportional-tokyo --input list.bt --unmixed "
                             "--partial p1.bin --partial p2.bin --out d.json >/dev/null",
                             D, evt_cli()),
                      0);
@@ -323,7 +342,7 @@ START_TEST(test_confirm_single_trustee_changed_plaintext) {
     free(w);
     ck_assert_int_eq(partial(1, "list.bt", "p1.bin", ""), 0);
     ck_assert_int_eq(evt_sh("cd %s && %s decrypt combine --manifest manifest.json --record "
-                            "record.json --contest proportional-tokyo --input list.bt "
+                            "record.json --contest proportional-tokyo --input list.bt --unmixed "
                             "--partial p1.bin --out d.json >/dev/null",
                             D, evt_cli()),
                      0);
@@ -347,6 +366,7 @@ int main(void) {
     tcase_add_test(tc, test_pin_and_token_errors);
     tcase_add_test(tc, test_sigkill_resume_matches_uninterrupted);
     tcase_add_test(tc, test_lost_session_resumes);
+    tcase_add_test(tc, test_refuses_list_without_mix_chain);
     tcase_add_test(tc, test_confirm_two_trustees_and_pkcs11_tool);
     tcase_add_test(tc, test_confirm_single_trustee_changed_plaintext);
     suite_add_tcase(s, tc);

@@ -11,6 +11,7 @@
 
 #include <openssl/rand.h>
 
+#include "decrypt_internal.h"
 #include "hsm_internal.h"
 #include "internal.h"
 #include "testutil.h"
@@ -325,6 +326,175 @@ START_TEST(test_bad_arguments) {
 }
 END_TEST
 
+/* ---- x-only resolution against the reference (software only) ---------- */
+
+static EC_POINT *pnew(void) {
+    EC_POINT *p = EC_POINT_new(evote_ec_group());
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+static EC_POINT *sel_point(uint32_t j) {
+    uint8_t enc[EVOTE_POINT_LEN];
+    EC_POINT *p = pnew();
+    ck_assert_int_eq(evote_selection_encode(j, enc), EVOTE_OK);
+    ck_assert_int_eq(evote_ec_decode(p, enc, NULL), EVOTE_OK);
+    return p;
+}
+
+/* Both resolutions of (C2, x(S)) must give the same verdict, selection and
+ * plaintext; returns the selection (EVOTE_SELECTION_INVALID if invalid). */
+static uint32_t both(const evote_xres_t *t, uint32_t nopt, const EC_POINT *c2, const uint8_t sx[32]) {
+    const EC_GROUP *g = evote_ec_group();
+    uint8_t c2c[EVOTE_POINT_LEN], xy[64], se[EVOTE_POINT_LEN], so[EVOTE_POINT_LEN],
+        pt[EVOTE_POINT_LEN];
+    BIGNUM *x = BN_new(), *y = BN_new();
+    BN_CTX *bn = BN_CTX_new();
+    ck_assert_int_eq(evote_ec_encode(c2c, c2, NULL), EVOTE_OK);
+    ck_assert_int_eq(EC_POINT_get_affine_coordinates(g, c2, x, y, NULL), 1);
+    ck_assert_int_eq(BN_bn2binpad(x, xy, 32), 32);
+    ck_assert_int_eq(BN_bn2binpad(y, xy + 32, 32), 32);
+    se[0] = 0x02;
+    so[0] = 0x03;
+    memcpy(se + 1, sx, 32);
+    memcpy(so + 1, sx, 32);
+    uint32_t rsel = 0, xsel = 0;
+    const uint8_t *xpt = NULL;
+    evote_err_t rr = evote_decrypt_resolve(c2c, se, so, nopt, pt, &rsel);
+    evote_err_t xr = evote_xres_resolve(t, bn, xy, xy + 32, sx, &xsel, &xpt);
+    ck_assert_msg((rr == EVOTE_OK) == (xr == EVOTE_OK), "verdicts differ: reference %s, x-only %s",
+                  evote_err_name(rr), evote_err_name(xr));
+    if (xr != EVOTE_OK)
+        ck_assert_int_eq(xr, EVOTE_ERR_NOT_A_SELECTION);
+    if (rr == EVOTE_OK) {
+        ck_assert_uint_eq(rsel, xsel);
+        ck_assert_mem_eq(pt, xpt, EVOTE_POINT_LEN);
+    }
+    BN_free(x);
+    BN_free(y);
+    BN_CTX_free(bn);
+    return rr == EVOTE_OK ? rsel : EVOTE_SELECTION_INVALID;
+}
+
+static void xof(const EC_POINT *p, uint8_t sx[32]) {
+    uint8_t enc[EVOTE_POINT_LEN];
+    ck_assert_int_eq(evote_ec_encode(enc, p, NULL), EVOTE_OK);
+    memcpy(sx, enc + 1, 32);
+}
+
+START_TEST(test_xres_matches_reference) {
+    const EC_GROUP *g = evote_ec_group();
+    const uint32_t nopt = 5;
+    evote_xres_t *t = NULL;
+    ck_assert_int_eq(evote_xres_new(&t, nopt), EVOTE_OK);
+    EC_POINT *m[7], *s = pnew(), *c2 = pnew(), *tmp = NULL;
+    for (uint32_t j = 0; j < 7; j++)
+        m[j] = sel_point(j);
+    BIGNUM *k = BN_new(), *half = BN_new();
+    uint8_t sx[32];
+    int rounds = evt_quick() ? 20 : 200;
+
+    for (int r = 0; r < rounds; r++) {
+        uint32_t j = (uint32_t)r % nopt;
+        ck_assert_int_eq(evote_scalar_random(k), EVOTE_OK);
+        ck_assert_int_eq(EC_POINT_mul(g, s, k, NULL, NULL, NULL), 1);
+        xof(s, sx);
+        /* valid, with either sign: C2 = M_j ± S */
+        ck_assert_int_eq(EC_POINT_add(g, c2, m[j], s, NULL), 1);
+        ck_assert_uint_eq(both(t, nopt, c2, sx), j);
+        ck_assert_int_eq(EC_POINT_invert(g, tmp = EC_POINT_dup(s, g), NULL), 1);
+        ck_assert_int_eq(EC_POINT_add(g, c2, m[j], tmp, NULL), 1);
+        EC_POINT_free(tmp);
+        ck_assert_uint_eq(both(t, nopt, c2, sx), j);
+        /* a random C2 */
+        ck_assert_int_eq(evote_scalar_random(k), EVOTE_OK);
+        ck_assert_int_eq(EC_POINT_mul(g, c2, k, NULL, NULL, NULL), 1);
+        ck_assert(both(t, nopt, c2, sx) == EVOTE_SELECTION_INVALID);
+        /* a selection beyond the contest: M_5, M_6 with 5 options */
+        ck_assert_int_eq(EC_POINT_add(g, c2, m[5 + (r & 1)], s, NULL), 1);
+        ck_assert(both(t, nopt, c2, sx) == EVOTE_SELECTION_INVALID);
+    }
+    /* both candidates decode: S = (M_b − M_a)/2, C2 = M_a + S, C2 + S = M_b */
+    for (uint32_t a = 0; a < nopt; a++) {
+        for (uint32_t b = 0; b < nopt; b++) {
+            if (a == b)
+                continue;
+            ck_assert_int_eq(BN_set_word(half, 2), 1);
+            ck_assert_ptr_nonnull(BN_mod_inverse(half, half, evote_ec_order(), NULL));
+            tmp = EC_POINT_dup(m[a], g);
+            ck_assert_int_eq(EC_POINT_invert(g, tmp, NULL), 1);
+            ck_assert_int_eq(EC_POINT_add(g, s, m[b], tmp, NULL), 1);
+            ck_assert_int_eq(EC_POINT_mul(g, s, NULL, s, half, NULL), 1);
+            EC_POINT_free(tmp);
+            ck_assert_int_eq(EC_POINT_add(g, c2, m[a], s, NULL), 1);
+            xof(s, sx);
+            ck_assert(both(t, nopt, c2, sx) == EVOTE_SELECTION_INVALID);
+            /* C2 = M_a, S = M_b − M_a: C2 + S = M_b only (C2 − M_a = O) */
+            tmp = EC_POINT_dup(m[a], g);
+            ck_assert_int_eq(EC_POINT_invert(g, tmp, NULL), 1);
+            ck_assert_int_eq(EC_POINT_add(g, s, m[b], tmp, NULL), 1);
+            EC_POINT_free(tmp);
+            xof(s, sx);
+            ck_assert_uint_eq(both(t, nopt, m[a], sx), b);
+        }
+        /* C2 = −M_a, S = 2·M_a: C2 + S = M_a (the x1 = x2 branch) */
+        tmp = EC_POINT_dup(m[a], g);
+        ck_assert_int_eq(EC_POINT_invert(g, tmp, NULL), 1);
+        ck_assert_int_eq(EC_POINT_dbl(g, s, m[a], NULL), 1);
+        xof(s, sx);
+        ck_assert_uint_eq(both(t, nopt, tmp, sx), a);
+        /* C2 = M_a, S = 2·M_a: C2 − S = −M_a, C2 + S = 3·M_a: neither */
+        ck_assert(both(t, nopt, m[a], sx) == EVOTE_SELECTION_INVALID);
+        EC_POINT_free(tmp);
+    }
+    /* an x(S) that is not on the curve (a broken token) is no selection */
+    memset(sx, 0, 32);
+    sx[31] = 1;
+    ck_assert(both(t, nopt, m[0], sx) == EVOTE_SELECTION_INVALID);
+    for (uint32_t j = 0; j < 7; j++)
+        EC_POINT_free(m[j]);
+    EC_POINT_free(s);
+    EC_POINT_free(c2);
+    BN_free(k);
+    BN_free(half);
+    evote_xres_free(t);
+}
+END_TEST
+
+/* The fast path and the reference produce the same plaintext list. */
+START_TEST(test_reference_path_same_output) {
+    size_t n = 48;
+    uint32_t want[48];
+    evote_ct_t *cts = cast(PROPORTIONAL, 4, n, want);
+    random_point(cts[5].c2);
+    random_point(cts[30].c2);
+    evote_buf_t list = {0};
+    ck_assert_int_eq(evote_ctlist_serialize(cts, n, &list), EVOTE_OK);
+    evote_plaintexts_t *fast = NULL, *ref = NULL;
+    evote_decrypt_opts_t o = {.threads = 2}, r = {.threads = 2, .reference_resolve = 1};
+    uint8_t *a = NULL, *b = NULL;
+    size_t alen, blen;
+    ck_assert_int_eq(evote_decrypt_list(g_hsm, g_m, PROPORTIONAL, list.data, list.len, &o, &fast,
+                                        NULL),
+                     EVOTE_OK);
+    ck_assert_int_eq(evote_decrypt_list(g_hsm, g_m, PROPORTIONAL, list.data, list.len, &r, &ref,
+                                        NULL),
+                     EVOTE_OK);
+    ck_assert_int_eq(evote_plaintexts_serialize(fast, &a, &alen), EVOTE_OK);
+    ck_assert_int_eq(evote_plaintexts_serialize(ref, &b, &blen), EVOTE_OK);
+    ck_assert_uint_eq(alen, blen);
+    ck_assert_mem_eq(a, b, alen);
+    ck_assert_ptr_null(evote_plaintexts_get(fast, 5));
+    ck_assert_ptr_null(evote_plaintexts_get(fast, 30));
+    free(a);
+    free(b);
+    evote_plaintexts_free(fast);
+    evote_plaintexts_free(ref);
+    evote_buf_free(&list);
+    free(cts);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("decrypt");
     TCase *tc = tcase_create("decrypt");
@@ -336,6 +506,11 @@ int main(void) {
     tcase_add_test(tc, test_decrypt_file);
     tcase_add_test(tc, test_token_failure_aborts);
     tcase_add_test(tc, test_bad_arguments);
+    tcase_add_test(tc, test_reference_path_same_output);
     suite_add_tcase(s, tc);
+    TCase *sw = tcase_create("xres");
+    tcase_set_timeout(sw, 120);
+    tcase_add_test(sw, test_xres_matches_reference);
+    suite_add_tcase(s, sw);
     return evt_run_suite(s) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -305,6 +306,44 @@ START_TEST(test_fixture_byte_flips_refused) {
     }
     ck_assert_uint_ge(tried, 14 * 4);
     /* and the restored copy verifies again */
+    evote_mix_report_t rep;
+    ck_assert_int_eq(verify_fixture(root, &rep), EVOTE_OK);
+    evt_rmrf(dir);
+}
+END_TEST
+
+
+START_TEST(test_fixture_truncations_refused) {
+    /* Every file cut short (or emptied, or removed) is refused, naming it. */
+    char dir[256], root[300], path[400];
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(root, sizeof(root), "%s/fx", dir);
+    copy_tree(FIX20, root);
+    for (size_t f = 0; f < sizeof(fixture_files) / sizeof(fixture_files[0]); f++) {
+        snprintf(path, sizeof(path), "%s/%s", root, fixture_files[f]);
+        size_t len;
+        uint8_t *orig = evt_read(path, &len);
+        /* protInfo.xml may lose its final newline: cut into </protocol> */
+        size_t cuts[3] = {0, len / 2, f == 0 ? len - 3 : len - 1};
+        for (int k = 0; k < 3; k++) {
+            evt_write(path, orig, cuts[k]);
+            evote_mix_report_t rep;
+            memset(&rep, 0, sizeof(rep));
+            ck_assert_msg(verify_fixture(root, &rep) != EVOTE_OK, "%s cut to %zu accepted",
+                          fixture_files[f], cuts[k]);
+        }
+        /* optional files: VMN's key-generation output, and the last party's
+         * own copy of its output (ShuffledCiphertexts.bt stands in for it) */
+        if (f > 0 && strstr(fixture_files[f], "PolynomialInExponent") == NULL &&
+            strstr(fixture_files[f], "Ciphertexts01") == NULL) {
+            ck_assert_int_eq(unlink(path), 0);
+            evote_mix_report_t rep;
+            ck_assert_msg(verify_fixture(root, &rep) != EVOTE_OK, "%s missing accepted",
+                          fixture_files[f]);
+        }
+        evt_write(path, orig, len);
+        free(orig);
+    }
     evote_mix_report_t rep;
     ck_assert_int_eq(verify_fixture(root, &rep), EVOTE_OK);
     evt_rmrf(dir);
@@ -737,6 +776,7 @@ static Suite *mix_suite(void) {
     tcase_add_test(tc, test_protinfo_refusals);
     tcase_add_test(tc, test_own_params_roundtrip);
     tcase_add_test(tc, test_fixture_byte_flips_refused);
+    tcase_add_test(tc, test_fixture_truncations_refused);
     tcase_add_loop_test(tc, test_roundtrip_small, 0, 4);
     tcase_add_test(tc, test_roundtrip_100);
     tcase_add_test(tc, test_other_input_key_commitment_refused);

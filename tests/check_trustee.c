@@ -39,6 +39,35 @@ START_TEST(test_commitment_binds_everything) {
 }
 END_TEST
 
+/* Known answer from tests/vectors/trustee_commit.txt (Python hashlib). */
+static void vector_field(const char *text, const char *key, char *out, size_t cap) {
+    const char *p = strstr(text, key);
+    ck_assert_ptr_nonnull(p);
+    p += strlen(key);
+    size_t n = strcspn(p, "\n");
+    ck_assert_uint_lt(n, cap);
+    memcpy(out, p, n);
+    out[n] = 0;
+}
+
+START_TEST(test_commitment_vector) {
+    size_t len, n;
+    char *v = (char *)evt_read(EVOTE_TEST_VECTORS "/trustee_commit.txt", &len);
+    char mh[80], id[80], pk[80], want[80], got[65];
+    vector_field(v, "manifest_hash = ", mh, sizeof(mh));
+    vector_field(v, "trustee_id = ", id, sizeof(id));
+    vector_field(v, "public_key = ", pk, sizeof(pk));
+    vector_field(v, "commitment = ", want, sizeof(want));
+    uint8_t *m = evt_unhex(mh, &n), *k = evt_unhex(pk, &n), c[32];
+    ck_assert_int_eq(evote_trustee_commitment(c, m, id, k), EVOTE_OK);
+    evote_hex(got, c, 32);
+    ck_assert_str_eq(got, want);
+    free(m);
+    free(k);
+    free(v);
+}
+END_TEST
+
 START_TEST(test_combine_is_sum_and_refuses_wrong_key) {
     evt_softkey_t k[3];
     evote_trustee_share_t s[3];
@@ -380,6 +409,7 @@ int main(void) {
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_commitment_binds_everything);
+    tcase_add_test(tc, test_commitment_vector);
     tcase_add_test(tc, test_combine_is_sum_and_refuses_wrong_key);
     tcase_add_test(tc, test_key_files_and_record);
     tcase_add_test(tc, test_one_trustee);

@@ -133,6 +133,14 @@ evote_bundle_import(const char *bundle_dir, const char *out_dir,
                     bool allow_program_change);
 
 /*
+ * Every check of evote_bundle_import, copying nothing (for `evote verify`
+ * and auditors). Same errors and details.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_bundle_verify(const char *bundle_dir, const char *expected_manifest_path,
+                    const char *ca_pem_path, bool allow_program_change);
+
+/*
  * Verify a receipt (JSON from evote_box_receipt) for a voter: the tree
  * head's signatures under the manifest's policy (skipped when o is NULL —
  * only for pages that check signatures elsewhere), the inclusion proof,

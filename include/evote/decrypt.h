@@ -35,6 +35,11 @@ typedef struct {
     unsigned threads;                   /* 0 = evote_hsm_session_count() */
     evote_decrypt_progress_fn progress; /* NULL = none */
     void *progress_arg;
+    /* Resolve every ballot with evote_decrypt_resolve() instead of the
+     * x-only comparison against the contest's selection points (same
+     * verdicts, about two square roots more per ballot; docs/PROTOCOL.md
+     * §7). For cross-checks. */
+    int reference_resolve;
 } evote_decrypt_opts_t;
 
 /*
@@ -59,6 +64,9 @@ typedef struct {
     size_t invalid;
     unsigned threads;   /* threads used */
     double seconds;     /* wall time of the token work (derive + resolve) */
+    double cpu_seconds; /* process CPU time over the same span (all threads;
+                           with an in-process token such as SoftHSM2 it
+                           includes the token's work) */
 } evote_decrypt_stats_t;
 
 /*

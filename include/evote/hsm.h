@@ -12,6 +12,10 @@
  * key generation, key selection and free are not concurrent with anything
  * else on the same handle. One process holds at most one open handle per
  * token (PKCS#11 login state is shared by all sessions of a process).
+ * The module is initialised once per process and finalised when its last
+ * evote_hsm_t goes; code that loads the same module another way (libp11's
+ * PKCS11_CTX_load/unload) finalises it for everyone on unload, so free
+ * such contexts only after the evote_hsm_t handles on that module.
  */
 #ifndef EVOTE_HSM_H
 #define EVOTE_HSM_H

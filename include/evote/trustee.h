@@ -19,6 +19,7 @@
 #include "ballot.h"
 #include "common.h"
 #include "group.h"
+#include "hsm.h"
 #include "manifest.h"
 #include "tally.h"
 
@@ -141,6 +142,20 @@ evote_partial_compute(evote_partial_t **out, evote_derive_x_fn derive, void *ctx
                       const evote_ct_t *cts, size_t n,
                       const evote_partial_opts_t *opts);
 
+/*
+ * The same on a trustee's token opened with evote_hsm_open (key selected):
+ * C1 and C1 + G go to the token as already validated uncompressed points
+ * (no second decoding per derive), one derive per session at a time.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_partial_compute_hsm(evote_partial_t **out, evote_hsm_t *hsm,
+                          const uint8_t manifest_hash[EVOTE_HASH_LEN],
+                          const char *contest_id, const char *trustee_id,
+                          const uint8_t pk_i[EVOTE_POINT_LEN],
+                          const uint8_t list_hash[EVOTE_HASH_LEN],
+                          const evote_ct_t *cts, size_t n,
+                          const evote_partial_opts_t *opts);
+
 EVOTE_API void evote_partial_free(evote_partial_t *p);
 
 /* Partial-decryption file (PROTOCOL §15): write atomically / parse fully. */
@@ -212,6 +227,25 @@ evote_decryption_write(const evote_decryption_t *d, const char *path);
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_decryption_read(evote_decryption_t *out, const char *path,
                       const evote_manifest_t *m);
+
+/* ---- only the whole, verified mix output is decrypted ------------------- */
+
+/*
+ * Check that list[0..n) is exactly the final output of the mix chain in
+ * chain_dir for contest_id of manifest m under the election key pk: the
+ * chain's session id must be the one of (election, contest) (PROTOCOL §14),
+ * the chain must verify (evote_mix_verify_dir), its input must equal
+ * box_in[0..box_n) when given (the ciphertexts of the imported, closed
+ * box), and list must equal its final output element by element, in order.
+ * Anything else is EVOTE_ERR_NOT_MIX_OUTPUT with the reason in the detail
+ * (a subset, a re-ordered or edited list, another contest's chain, a chain
+ * that does not verify, or a build without the mix-net module).
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_decrypt_check_mix_output(const evote_manifest_t *m, const char *contest_id,
+                               const uint8_t pk[EVOTE_POINT_LEN], const char *chain_dir,
+                               const evote_ct_t *box_in, size_t box_n,
+                               const evote_ct_t *list, size_t n);
 
 #ifdef __cplusplus
 }

@@ -14,9 +14,15 @@ out=$("$evote" demo --ballots 25 --dir "$T/demo" </dev/null 2>&1) || fail "demo 
 echo "$out"
 grep -q "^tally matches the 50 ballots cast$" <<<"$out" || fail "no match line"
 grep -q "みらい党" <<<"$out" || fail "no result table"
+grep -q "^mix  *district-tokyo-1: 2 parties shuffled 25 ciphertexts.*chain verified" <<<"$out" ||
+  fail "no verified mix line"
+"$evote" mix verify --quiet --protinfo "$T/demo/district-tokyo-1.mix/protInfo.xml" \
+  "$T/demo/district-tokyo-1.mix" >/dev/null || fail "demo's mix chain does not verify"
 for f in softhsm2.conf manifest.json election-key.pem keygen-record.json \
          district-tokyo-1.ciphertexts.bt district-tokyo-1.plaintexts district-tokyo-1.tally.json \
-         proportional-tokyo.ciphertexts.bt proportional-tokyo.plaintexts; do
+         proportional-tokyo.ciphertexts.bt proportional-tokyo.plaintexts \
+         district-tokyo-1.mixed.bt district-tokyo-1.mix/ShuffledCiphertexts.bt \
+         proportional-tokyo.mix/proofs/PoSReply02.bt; do
   [ -s "$T/demo/$f" ] || fail "demo did not write $f"
 done
 [ "$(stat -c %a "$T/demo/user-pin")" = 600 ] || fail "PIN file is readable by others"

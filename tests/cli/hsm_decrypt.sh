@@ -26,7 +26,7 @@ D=$T/demo
 export SOFTHSM2_CONF=$D/softhsm2.conf
 C=proportional-tokyo
 dec=("$evote" decrypt --manifest "$D/manifest.json" --contest $C --token evote-demo
-     --key-label election-key --in "$D/$C.ciphertexts.bt")
+     --key-label election-key --in "$D/$C.mixed.bt")  # the demo decrypts the verified mix output
 
 expect 0 "usage: evote decrypt" "$evote" decrypt --help
 expect 2 "need --manifest" "$evote" decrypt --contest $C

@@ -43,17 +43,16 @@ static void ensure_conf(const char *dir) {
 
 void evt_voter_token(const char *dir, const char *label, const char *name) {
     ensure_conf(dir);
-    ck_assert_int_eq(evt_sh("softhsm2-util --init-token --free --label '%s' "
-                            "--so-pin '%s' --pin '%s' >/dev/null",
-                            label, EVT_SO_PIN, EVT_PIN),
-                     0);
     char key[4096], cert[4096];
     snprintf(key, sizeof(key), "%s/pki/%s.key", dir, name);
     snprintf(cert, sizeof(cert), "%s/pki/%s.pem", dir, name);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        evote_err_t rv = evote_hsm_import_key_cert(evt_module(), label, EVT_PIN,
+        evote_err_t rv = evote_hsm_token_init(evt_module(), label, EVT_SO_PIN,
+                                              strlen(EVT_SO_PIN), EVT_PIN, strlen(EVT_PIN));
+        if (rv == EVOTE_OK)
+            rv = evote_hsm_import_key_cert(evt_module(), label, EVT_PIN,
                                                    strlen(EVT_PIN), "sign", key, cert);
         if (rv != EVOTE_OK)
             fprintf(stderr, "import: %s (%s)\n", evote_strerror(rv), evote_err_detail());
