@@ -173,6 +173,18 @@ static int make_operator(struct demo_audit *a, const char *module, char pin[33])
         for (size_t j = 0; j < sizeof(r); j++)
             snprintf(p + 2 * j, 3, "%02x", r[j]);
     }
+    /* Like the election token's PINs, kept in the workspace (0600) so that
+     * further steps can be run and recorded by hand after the demo. */
+    char pin_path[PATH_MAX + 32];
+    snprintf(pin_path, sizeof(pin_path), "%s/operator-pin", a->dir);
+    FILE *pf = fopen(pin_path, "wx");
+    bool pin_ok = pf != NULL && fchmod(fileno(pf), 0600) == 0 && fputs(pin, pf) >= 0;
+    if (pf != NULL && fclose(pf) != 0)
+        pin_ok = false;
+    if (!pin_ok) {
+        fprintf(stderr, "evote demo: cannot write %s\n", pin_path);
+        goto out;
+    }
     if ((rv = evote_hsm_token_init(module, OP_TOKEN, so_pin, strlen(so_pin), pin,
                                    strlen(pin))) != EVOTE_OK ||
         (rv = evote_hsm_import_key_cert(module, OP_TOKEN, pin, strlen(pin), OP_KEY, key_path,

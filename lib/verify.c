@@ -22,6 +22,9 @@
 #include <openssl/crypto.h>
 
 #include "evote/audit.h"
+#include "evote/box.h"
+#include "evote/bytetree.h"
+#include "evote/mix.h"
 #include "evote/group.h"
 #include "evote/manifest.h"
 #include "evote/tally.h"
@@ -237,6 +240,214 @@ static void check_key(ctx_t *x) {
                    : "?");
 out:
     json_decref(j);
+}
+
+/* ---- ballot box, through the export bundle ------------------------------ */
+
+/*
+ * The box's artefacts are published as the export bundle (PROTOCOL §13):
+ * `evote_bundle_import` checks it in a fixed order and stops at the first
+ * failure, naming that check. Each of its checks belongs to one line of our
+ * checklist; lines whose checks all ran before the failure pass, the line of
+ * the failing check fails, later lines were not reached (UNCHECKED).
+ */
+static const struct {
+    const char *check; /* bundle import's check name */
+    int line;          /* 0 bundle, 1 opening, 2 box-log, 3 program */
+} bundle_checks[] = {
+    {"manifest", 0},           {"index-signatures", 0},   {"index-format", 0},
+    {"file-set", 0},           {"file-digest", 0},        {"public-key", 0},
+    {"opening-signatures", 1}, {"zero-vote", 1},          {"closing-signatures", 2},
+    {"closing-format", 2},     {"ballots-format", 2},     {"ballot-proof", 2},
+    {"tree-head", 2},          {"tree-head-signatures", 2}, {"consistency", 2},
+    {"ciphertexts", 2},        {"program", 3},
+};
+
+static void check_box(ctx_t *x) {
+    static const char *const ids[4] = {"bundle", "opening", "box-log", "program"};
+    static const char *const titles[4] = {
+        "Export bundle integrity", "Opening statement and zero-vote check",
+        "Box log, tree heads, consistency from opening to closing",
+        "Program digests at opening and closing"};
+    check_t *c[4];
+    /* Checklist order: opening, box-log, program, bundle. */
+    c[1] = add(x, ids[1], titles[1]);
+    c[2] = add(x, ids[2], titles[2]);
+    c[3] = add(x, ids[3], titles[3]);
+    c[0] = add(x, ids[0], titles[0]);
+    if (c[0] == NULL || c[1] == NULL || c[2] == NULL || c[3] == NULL)
+        return;
+    /* add() may move the array: look the four up again afterwards. */
+    for (int k = 0; k < 4; k++)
+        c[k] = &x->r->c[x->r->n - 4 + (k == 0 ? 3 : k - 1)];
+    if (!exists(x, "bundle")) {
+        for (int k = 0; k < 4; k++)
+            set(c[k], EVOTE_CHECK_ABSENT, EVOTE_OK, "not present (bundle/)");
+        return;
+    }
+    char bundle[4096], ca[4096], man[4096], tmp[4200], out[4300];
+    path_in(x, "bundle", bundle, sizeof(bundle));
+    path_in(x, "officials-ca.pem", ca, sizeof(ca));
+    path_in(x, "manifest.json", man, sizeof(man));
+    const char *base = getenv("TMPDIR");
+    snprintf(tmp, sizeof(tmp), "%s/evote-verify-XXXXXX",
+             base != NULL && base[0] != '\0' ? base : "/tmp");
+    if (mkdtemp(tmp) == NULL) {
+        for (int k = 0; k < 4; k++)
+            set(c[k], EVOTE_CHECK_UNCHECKED, EVOTE_ERR_IO, "no temporary directory");
+        return;
+    }
+    snprintf(out, sizeof(out), "%s/import", tmp);
+    evote_err_t rv = evote_bundle_import(bundle, out, x->have_manifest ? man : NULL,
+                                         access(ca, R_OK) == 0 ? ca : NULL, false);
+    char detail[DETAIL_MAX];
+    snprintf(detail, sizeof(detail), "%s", rv == EVOTE_OK ? "" : evote_err_detail());
+    evote_err_clear();
+    /* Remove the copy the import made: the record is what we checked. */
+    char cmd[8800];
+    if (strchr(tmp, '\'') == NULL) {
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+        if (system(cmd) != 0) {
+            /* a leftover temporary copy is harmless */
+        }
+    }
+    if (rv == EVOTE_OK) {
+        set(c[1], EVOTE_CHECK_PASS, EVOTE_OK,
+            "opening statement signed under the open policy; every box empty at opening");
+        set(c[2], EVOTE_CHECK_PASS, EVOTE_OK,
+            "ballots form the closing heads; every signed head consistent with it; "
+            "every ballot proof verifies");
+        set(c[3], EVOTE_CHECK_PASS, EVOTE_OK,
+            "program digests at closing equal those at opening");
+        set(c[0], EVOTE_CHECK_PASS, EVOTE_OK,
+            "index signed under the export policy; every file's SHA-256 matches%s",
+            access(ca, R_OK) == 0 ? "; officials chain to officials-ca.pem"
+                                  : " (no officials-ca.pem: chains not checked)");
+        return;
+    }
+    int failed_line = 0;
+    const char *at = strstr(detail, ": check ");
+    for (size_t i = 0; at != NULL && i < sizeof(bundle_checks) / sizeof(bundle_checks[0]);
+         i++) {
+        size_t n = strlen(bundle_checks[i].check);
+        if (strncmp(at + 8, bundle_checks[i].check, n) == 0 &&
+            strncmp(at + 8 + n, " failed", 7) == 0) {
+            failed_line = bundle_checks[i].line;
+            break;
+        }
+    }
+    /* Lines before the failing one (in the import's order 0,1,2,3) passed. */
+    for (int k = 0; k < 4; k++) {
+        if (k < failed_line)
+            set(c[k], EVOTE_CHECK_PASS, EVOTE_OK, "checked by the bundle import before it "
+                                                  "stopped");
+        else if (k == failed_line)
+            set(c[k], EVOTE_CHECK_FAIL, rv, "bundle/%s", detail);
+        else
+            set(c[k], EVOTE_CHECK_UNCHECKED, EVOTE_ERR_STATE,
+                "not reached: the bundle import stopped at an earlier check");
+    }
+}
+
+/* ---- mix ---------------------------------------------------------------- */
+
+/*
+ * mix/<contest-id>/ is the contest's mix chain directory (PROTOCOL §14):
+ * its protInfo.xml must be libevote's session for this election and
+ * contest, the chain verifies under the election key starting from the
+ * box's list in the bundle (when published), and the list that was
+ * decrypted is exactly the chain's final output.
+ */
+static evote_err_t mix_one(ctx_t *x, const char *cid, char *why, size_t cap) {
+    evote_err_t ret = EVOTE_OK;
+    char dir[4096], pi[4200], inp[4200], dec[4200], sid[EVOTE_MIX_SID_MAX + 1];
+    evote_mix_params_t *params = NULL;
+    evote_ct_t *in = NULL, *final = NULL, *decl = NULL;
+    size_t nin = 0, nfinal = 0, ndec = 0;
+    evote_mix_report_t rep;
+    evote_mix_opts_t opts = {0};
+
+    memset(&rep, 0, sizeof(rep));
+    snprintf(dir, sizeof(dir), "%s/mix/%s", x->dir, cid);
+    snprintf(pi, sizeof(pi), "%s/protInfo.xml", dir);
+    if ((ret = evote_mix_params_read(&params, pi)) != EVOTE_OK) {
+        snprintf(why, cap, "mix/%s/protInfo.xml: %s", cid, evote_err_detail());
+        goto out;
+    }
+    if ((ret = evote_mix_sid(sid, evote_manifest_election_id(x->manifest), cid)) != EVOTE_OK)
+        goto out;
+    if (strcmp(sid, evote_mix_params_sid(params)) != 0) {
+        ret = EVOTE_ERR_WRONG_ELECTION;
+        snprintf(why, cap, "mix/%s: session id is not this election's and contest's", cid);
+        goto out;
+    }
+    snprintf(inp, sizeof(inp), "%s/bundle/ciphertexts/%s.bt", x->dir, cid);
+    if (access(inp, F_OK) == 0 && (ret = evote_ctlist_read(inp, &in, &nin)) != EVOTE_OK) {
+        snprintf(why, cap, "bundle/ciphertexts/%s.bt: %s", cid, evote_err_detail());
+        goto out;
+    }
+    ret = evote_mix_verify_dir(params, dir, x->have_pk ? x->pk : NULL, in, nin, &opts, &rep,
+                               &final, &nfinal);
+    if (ret != EVOTE_OK) {
+        snprintf(why, cap, "mix/%s: party %u, check %s%s%s: %.200s", cid, rep.failed_party,
+                 rep.check, rep.file[0] ? ", file " : "", rep.file, evote_err_detail());
+        goto out;
+    }
+    snprintf(dec, sizeof(dec), "%s/decrypt/%s.input.bt", x->dir, cid);
+    if (access(dec, F_OK) == 0) {
+        if ((ret = evote_ctlist_read(dec, &decl, &ndec)) != EVOTE_OK) {
+            snprintf(why, cap, "decrypt/%s.input.bt: %s", cid, evote_err_detail());
+            goto out;
+        }
+        if (ndec != nfinal || memcmp(decl, final, nfinal * sizeof(*final)) != 0) {
+            ret = EVOTE_ERR_NOT_MIX_OUTPUT;
+            snprintf(why, cap, "decrypt/%s.input.bt is not the final output of mix/%s",
+                     cid, cid);
+            goto out;
+        }
+    }
+    snprintf(why, cap, "%u part%s, %zu ciphertexts", rep.parties,
+             rep.parties == 1 ? "y" : "ies", nfinal);
+out:
+    free(in);
+    free(final);
+    free(decl);
+    evote_mix_params_free(params);
+    return ret;
+}
+
+static void check_mix(ctx_t *x) {
+    check_t *c = add(x, "mix", "Every proof of shuffle in the mix chain");
+    if (c == NULL)
+        return;
+    if (!exists(x, "mix")) {
+        set(c, EVOTE_CHECK_ABSENT, EVOTE_OK, "not present (mix/)");
+        return;
+    }
+    if (x->manifest == NULL) {
+        set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_MANIFEST, "no valid manifest");
+        return;
+    }
+    char all[DETAIL_MAX] = "";
+    for (size_t ci = 0; ci < evote_manifest_contest_count(x->manifest); ci++) {
+        const char *cid = evote_manifest_contest_id(x->manifest, ci);
+        char rel[EVOTE_ID_MAX + 8], why[700];
+        snprintf(rel, sizeof(rel), "mix/%s", cid);
+        if (!exists(x, rel)) {
+            set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_NOT_FOUND, "mix/%s: no mix chain for contest",
+                cid);
+            return;
+        }
+        evote_err_t rv = mix_one(x, cid, why, sizeof(why));
+        evote_err_clear();
+        if (rv != EVOTE_OK) {
+            set(c, EVOTE_CHECK_FAIL, rv, "%s", why);
+            return;
+        }
+        size_t l = strlen(all);
+        snprintf(all + l, sizeof(all) - l, "%s%s: %s", l ? "; " : "", cid, why);
+    }
+    set(c, EVOTE_CHECK_PASS, EVOTE_OK, "%s; each decrypted list is the chain's output", all);
 }
 
 /* ---- parts whose verifiers land with their modules ---------------------- */
@@ -539,20 +750,8 @@ evote_err_t evote_record_verify(evote_record_report_t **out, const char *dir,
     check_key(&x);
     static const char *const trustees[] = {"trustees", NULL};
     check_pending(&x, "trustees", "Trustee commitments", "ceremony", trustees);
-    static const char *const opening[] = {"box/opening.json", NULL};
-    check_pending(&x, "opening", "Opening statement and zero-vote check", "box",
-                  opening);
-    static const char *const boxlog[] = {"box/log", "box/closing.json", NULL};
-    check_pending(&x, "box-log",
-                  "Box log, tree heads, consistency from opening to closing", "box",
-                  boxlog);
-    static const char *const program[] = {"box/closing.json", NULL};
-    check_pending(&x, "program", "Program digests at opening and closing", "box",
-                  program);
-    static const char *const bundle[] = {"bundle", NULL};
-    check_pending(&x, "bundle", "Export bundle integrity", "box", bundle);
-    static const char *const mix[] = {"mix", NULL};
-    check_pending(&x, "mix", "Every proof of shuffle in the mix chain", "mix", mix);
+    check_box(&x);
+    check_mix(&x);
     static const char *const decrypt[] = {"decrypt/confirmations", NULL};
     check_pending(&x, "decryption",
                   "Decryption outputs against the observer confirmations",
