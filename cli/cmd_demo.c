@@ -491,11 +491,18 @@ static int step_record(struct demo *d) {
 }
 
 static int step_inspect(struct demo *d) {
+    evote_hsm_token_info_t ti;
+    evote_err_t rv = evote_hsm_token_info(d->hsm, &ti);
+    if (rv != EVOTE_OK)
+        return fail("token info", rv);
+    /* By slot, not --token-label: pkcs11-tool matches labels by prefix, and
+     * the demo's other tokens may share this one's as a prefix. SoftHSM2
+     * derives the slot id from the token, so it stays valid after the demo. */
     printf("\nInspect the token (the private key shows as sensitive, never extractable):\n"
            "  SOFTHSM2_CONF=%s EVOTE_PIN=\"$(cat %s)\" \\\n"
-           "    pkcs11-tool --module %s --token-label %s \\\n"
+           "    pkcs11-tool --module %s --slot %lu \\\n"
            "    --login --pin env:EVOTE_PIN --list-objects\n",
-           d->conf, d->pin_path, d->module, DEMO_TOKEN);
+           d->conf, d->pin_path, d->module, ti.slot_id);
     if (!d->keep)
         printf("(this workspace is removed now: run `evote demo --keep` or `--dir DIR` to "
                "keep it)\n");
