@@ -104,7 +104,7 @@ out:
 
 int cli_check_mix_output(const evote_manifest_t *m, const char *contest,
                          const uint8_t pk[EVOTE_POINT_LEN], const char *chain_dir,
-                         bool unmixed, const evote_ct_t *cts, size_t n) {
+                         const char *box_dir, bool unmixed, const evote_ct_t *cts, size_t n) {
     if (unmixed) {
         fprintf(stderr, "evote: WARNING: --unmixed: this list is NOT checked against a mix "
                         "chain; use it for practice elections only\n");
@@ -115,9 +115,20 @@ int cli_check_mix_output(const evote_manifest_t *m, const char *contest,
                         "decrypted: give --mix-chain DIR [EVOTE_ERR_NOT_MIX_OUTPUT]\n");
         return 1;
     }
-    /* TODO(merge box): pass the imported, closed box's ciphertexts as the
-     * chain's required input once the box import API is in main. */
-    evote_err_t e = evote_decrypt_check_mix_output(m, contest, pk, chain_dir, NULL, 0, cts, n);
+    evote_ct_t *box = NULL;
+    size_t nbox = 0;
+    evote_err_t e;
+    if (box_dir != NULL) {
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/ciphertexts/%s.bt", box_dir, contest);
+        if ((e = evote_ctlist_read(path, &box, &nbox)) != EVOTE_OK)
+            return cli_fail(e, path);
+    } else {
+        fprintf(stderr, "evote: note: no --box given: the mix chain's input is not compared "
+                        "with the imported box\n");
+    }
+    e = evote_decrypt_check_mix_output(m, contest, pk, chain_dir, box, nbox, cts, n);
+    free(box);
     if (e != EVOTE_OK)
         return cli_fail(e, "mix output");
     return 0;

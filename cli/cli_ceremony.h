@@ -36,10 +36,12 @@ int cli_check_authorization(const evote_manifest_t *m, const char *contest,
                             const char **sigs, size_t nsig);
 
 /* Refuse a list that is not the final output of the verified mix chain in
- * chain_dir; with unmixed (--unmixed, practice only) skip with a warning. */
+ * chain_dir, whose input must be the imported box's list
+ * box_dir/ciphertexts/<contest>.bt when box_dir is given (PROTOCOL §13);
+ * with unmixed (--unmixed, practice only) skip with a warning. */
 int cli_check_mix_output(const evote_manifest_t *m, const char *contest,
                          const uint8_t pk[EVOTE_POINT_LEN], const char *chain_dir,
-                         bool unmixed, const evote_ct_t *cts, size_t n);
+                         const char *box_dir, bool unmixed, const evote_ct_t *cts, size_t n);
 /* Lower-case hex of len bytes into out (2*len+1). */
 void cli_hex(char *out, const uint8_t *in, size_t len);
 #endif

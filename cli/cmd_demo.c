@@ -28,6 +28,7 @@
 #include "cli_hsm.h"
 #include "demo_box.h"
 #include "commands.h"
+#include "demo_rx.h"
 #include "demo_record.h"
 
 #define DEMO_TOKEN "evote-demo"
@@ -65,6 +66,7 @@ struct demo {
     struct contest_run contests[DEMO_MAX_CONTESTS];
     size_t ncontests;
     struct demo_box box; /* officials, ballot box, media, air-gapped import */
+    struct demo_rx rx;   /* voters, their cards, reception (cli/demo_rx.c) */
     /* audit trail and published record (cli/demo_record.c) */
     struct demo_audit *audit;
     char published[PATH_MAX];
@@ -282,7 +284,7 @@ static int step_cast(struct demo *d) {
                 (rv = evote_ballot_decode(&back, buf, len)) != EVOTE_OK ||
                 (rv = evote_ballot_verify(&back, evote_manifest_hash(d->m), d->pk)) != EVOTE_OK)
                 return fail("cast", rv);
-            if (demo_box_add(&d->box, c->id, buf, len, back.c1) != 0)
+            if (demo_rx_add(&d->rx, i, ci, buf, len) != 0)
                 return 1;
             memcpy(c->cts[c->ncts].c1, back.c1, EVOTE_POINT_LEN);
             memcpy(c->cts[c->ncts].c2, back.c2, EVOTE_POINT_LEN);
@@ -293,6 +295,19 @@ static int step_cast(struct demo *d) {
                now() - t0);
     }
     return 0;
+}
+
+static int step_voters(struct demo *d) {
+    const char *ids[DEMO_MAX_CONTESTS];
+    for (size_t i = 0; i < d->ncontests; i++)
+        ids[i] = d->contests[i].id;
+    return demo_rx_voters(&d->rx, d->dir, d->module, d->ballots, ids, d->ncontests);
+}
+
+static int step_sign(struct demo *d) { return demo_rx_sign(&d->rx); }
+
+static int step_receive(struct demo *d) {
+    return demo_rx_receive(&d->rx, &d->box, d->m, d->pk);
 }
 
 static int step_officials(struct demo *d) { return demo_box_officials(&d->box, d->dir, d->module); }
@@ -494,8 +509,9 @@ static const struct {
     int (*run)(struct demo *);
 } steps[] = {
     {"workspace", step_workspace}, {"token", step_token},         {"officials", step_officials},
-    {"manifest", step_manifest},   {"keygen", step_keygen},       {"box-open", step_box_open},
-    {"cast", step_cast},           {"box-close", step_box_close}, {"lists", step_lists},
+    {"manifest", step_manifest},   {"voters", step_voters},       {"keygen", step_keygen},
+    {"box-open", step_box_open},   {"cast", step_cast},           {"sign", step_sign},
+    {"receive", step_receive},     {"box-close", step_box_close}, {"lists", step_lists},
     {"mix", step_mix},             {"decrypt", step_decrypt},     {"tally", step_tally},
     {"check", step_check},         {"record", step_record},       {"inspect", step_inspect},
 };
@@ -511,6 +527,7 @@ static void demo_free(struct demo *d, bool failed) {
     demo_box_free(&d->box);
     evote_hsm_free(d->hsm);
     demo_audit_free(d->audit); /* after the HSM: it finalises the module */
+    demo_rx_free(&d->rx);      /* likewise (libp11) */
     for (size_t i = 0; i < d->ncontests; i++) {
         evote_tally_free(d->contests[i].tally);
         free(d->contests[i].cast);

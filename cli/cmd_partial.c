@@ -10,7 +10,7 @@
 static void partial_usage(FILE *f) {
     fprintf(f,
             "usage: evote decrypt partial --manifest FILE --record RECORD.json\n"
-            "         --contest ID --input LIST (--mix-chain DIR | --unmixed)\n"
+            "         --contest ID --input LIST (--mix-chain DIR [--box IMPORTED] | --unmixed)\n"
             "         --trustee ID --token LABEL --out FILE\n"
             "         [--authorization AUTH.json --signature SIG.p7s...]\n"
             "         [--key-label LABEL] [--checkpoint FILE] [--checkpoint-every K]\n"
@@ -31,11 +31,11 @@ int cmd_decrypt_partial(int argc, char **argv) {
         {"out", 1, 0, 'o'},      {"key-label", 1, 0, 'l'}, {"checkpoint", 1, 0, 'C'},
         {"checkpoint-every", 1, 0, 'K'}, {"threads", 1, 0, 'n'}, {"pin-file", 1, 0, 'p'},
         {"module", 1, 0, 'M'},   {"authorization", 1, 0, 'a'}, {"signature", 1, 0, 's'},
-        {"mix-chain", 1, 0, 'x'}, {"unmixed", 0, 0, 'U'},
+        {"mix-chain", 1, 0, 'x'}, {"unmixed", 0, 0, 'U'}, {"box", 1, 0, 'B'},
         {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
     const char *mpath = NULL, *rec = NULL, *contest = NULL, *input = NULL, *tid = NULL,
                *token = NULL, *out = NULL, *label = NULL, *ckpt = NULL, *pinf = NULL,
-               *module = NULL, *auth = NULL, *chain = NULL;
+               *module = NULL, *auth = NULL, *chain = NULL, *box = NULL;
     bool unmixed = false;
     const char *sigs[CLI_MULTI_MAX];
     size_t nsig = 0;
@@ -68,6 +68,7 @@ int cmd_decrypt_partial(int argc, char **argv) {
         case 'a': auth = optarg; break;
         case 's': if (cli_multi_add(sigs, &nsig, optarg, "--signature")) return 2; break;
         case 'x': chain = optarg; break;
+        case 'B': box = optarg; break;
         case 'U': unmixed = true; break;
         case 'h': partial_usage(stdout); return 0;
         default: partial_usage(stderr); return 2;
@@ -109,7 +110,7 @@ int cmd_decrypt_partial(int argc, char **argv) {
     /* Approvals first: nothing reaches the token without them. */
     if ((rc = cli_check_authorization(m, contest, lh, auth, sigs, nsig)) != 0)
         goto out;
-    if ((rc = cli_check_mix_output(m, contest, epk, chain, unmixed, cts, n)) != 0)
+    if ((rc = cli_check_mix_output(m, contest, epk, chain, box, unmixed, cts, n)) != 0)
         goto out;
     rc = 1;
     if ((rc = cli_token_open(&hsm, module, token, pinf, label, tpk, (unsigned)threads)) != 0)
@@ -152,7 +153,7 @@ out:
 static void combine_usage(FILE *f) {
     fprintf(f,
             "usage: evote decrypt combine --manifest FILE --record RECORD.json\n"
-            "         --contest ID --input LIST (--mix-chain DIR | --unmixed)\n"
+            "         --contest ID --input LIST (--mix-chain DIR [--box IMPORTED] | --unmixed)\n"
             "         --partial FILE... --out PLAINTEXTS\n\n"
             "Add up every trustee's parts, decode each C2 − ΣS_i to a selection\n"
             "(invalid ones are listed by index) and write the decryption for\n"
@@ -163,10 +164,10 @@ int cmd_decrypt_combine(int argc, char **argv) {
     static const struct option lo[] = {
         {"manifest", 1, 0, 'm'}, {"record", 1, 0, 'r'}, {"contest", 1, 0, 'c'},
         {"input", 1, 0, 'i'},    {"partial", 1, 0, 'P'}, {"out", 1, 0, 'o'},
-        {"mix-chain", 1, 0, 'x'}, {"unmixed", 0, 0, 'U'},
+        {"mix-chain", 1, 0, 'x'}, {"unmixed", 0, 0, 'U'}, {"box", 1, 0, 'B'},
         {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
     const char *mpath = NULL, *rec = NULL, *contest = NULL, *input = NULL, *out = NULL,
-               *chain = NULL;
+               *chain = NULL, *box = NULL;
     bool unmixed = false;
     const char *pf[CLI_MULTI_MAX];
     size_t npf = 0, nshares = 0, n = 0, ci = 0;
@@ -187,6 +188,7 @@ int cmd_decrypt_combine(int argc, char **argv) {
         case 'P': if (cli_multi_add(pf, &npf, optarg, "--partial")) return 2; break;
         case 'o': out = optarg; break;
         case 'x': chain = optarg; break;
+        case 'B': box = optarg; break;
         case 'U': unmixed = true; break;
         case 'h': combine_usage(stdout); return 0;
         default: combine_usage(stderr); return 2;
@@ -214,7 +216,7 @@ int cmd_decrypt_combine(int argc, char **argv) {
         rc = cli_fail(e, input);
         goto out;
     }
-    if ((rc = cli_check_mix_output(m, contest, epk, chain, unmixed, cts, n)) != 0)
+    if ((rc = cli_check_mix_output(m, contest, epk, chain, box, unmixed, cts, n)) != 0)
         goto out;
     rc = 1;
     for (size_t i = 0; i < npf; i++)

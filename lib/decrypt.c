@@ -387,9 +387,10 @@ static void *worker(void *arg) {
 }
 
 static evote_err_t run(evote_hsm_t *hsm, const evote_ct_t *cts, const uint8_t (*c1u)[65],
-                       const uint8_t (*c2xy)[64], size_t n, uint32_t noptions, const evote_decrypt_opts_t *opts,
-                       uint32_t *selection, uint8_t (*plaintext)[EVOTE_POINT_LEN],
-                       size_t *ninvalid, unsigned *threads_used) {
+                       const uint8_t (*c2xy)[64], size_t n, uint32_t noptions,
+                       const evote_decrypt_opts_t *opts, uint32_t *selection,
+                       uint8_t (*plaintext)[EVOTE_POINT_LEN], size_t *ninvalid,
+                       unsigned *threads_used) {
     evote_err_t ret = EVOTE_OK;
     struct job j;
     pthread_t tids[MAX_THREADS];
@@ -559,8 +560,8 @@ evote_err_t evote_decrypt_list(evote_hsm_t *hsm, const evote_manifest_t *m,
     c0 = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     t0 = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-    GUARD(run(hsm, cts, (const uint8_t(*)[65])c1u, (const uint8_t(*)[64])c2xy, n, (uint32_t)nopt, opts, sel, pts,
-              &ninvalid, &used));
+    GUARD(run(hsm, cts, (const uint8_t(*)[65])c1u, (const uint8_t(*)[64])c2xy, n,
+              (uint32_t)nopt, opts, sel, pts, &ninvalid, &used));
     clock_gettime(CLOCK_MONOTONIC, &ts);
     t1 = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);

@@ -6,7 +6,6 @@
  * card's key is generated on the card; importing is only for stand-ins.
  * Raw PKCS#11 (p11-kit's header) because libp11 cannot store EC keys.
  */
-#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,42 +17,21 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include <p11-kit/pkcs11.h>
-
-#include "evote/hsm.h"
-#include "internal.h"
+#include "hsm_internal.h"
 
 #define IMPORT_PEM_MAX (64 * 1024)
-#define IMPORT_PIN_MAX 256
 #define BN_MAX 512
 #define ID_LEN 20
 
-#define P11_GUARD(call, what)                                                  \
+#define IMP_GUARD(call, what)                                                  \
     do {                                                                       \
         CK_RV p11_rv_ = (call);                                                \
         if (p11_rv_ != CKR_OK) {                                               \
-            ret = p11_error(p11_rv_, what);                                    \
+            ret = evote_hsm_ckr(p11_rv_, what);                                    \
             goto out;                                                          \
         }                                                                      \
     } while (0)
 
-static evote_err_t p11_error(CK_RV rv, const char *what) {
-    switch (rv) {
-    case CKR_PIN_INCORRECT:
-        return evote_fail(EVOTE_ERR_PIN_INCORRECT, "%s: CKR_PIN_INCORRECT", what);
-    case CKR_PIN_LOCKED:
-        return evote_fail(EVOTE_ERR_PIN_LOCKED, "%s: CKR_PIN_LOCKED", what);
-    case CKR_USER_NOT_LOGGED_IN:
-        return evote_fail(EVOTE_ERR_NOT_LOGGED_IN, "%s: CKR_USER_NOT_LOGGED_IN", what);
-    case CKR_DEVICE_REMOVED:
-    case CKR_TOKEN_NOT_PRESENT:
-    case CKR_SESSION_HANDLE_INVALID:
-        return evote_fail(EVOTE_ERR_TOKEN_REMOVED, "%s: CKR 0x%lx", what,
-                          (unsigned long)rv);
-    default:
-        return evote_fail(EVOTE_ERR_PKCS11, "%s: CKR 0x%lx", what, (unsigned long)rv);
-    }
-}
 
 struct bnattr {
     const char *param;
@@ -108,25 +86,17 @@ out:
         ENSURE((n) > 0, EVOTE_ERR_CRYPTO, #fn);                                \
     } while (0)
 
-evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token_label,
-                                      const char *pin, size_t pin_len,
-                                      const char *key_label, const char *key_pem_path,
-                                      const char *cert_pem_path) {
+/* Import one key and certificate through an open, logged-in session. */
+static evote_err_t import_one(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
+                              const char *token_label, const char *key_label,
+                              const char *key_pem_path, const char *cert_pem_path) {
     evote_err_t ret = EVOTE_OK;
-    void *dl = NULL;
-    CK_FUNCTION_LIST_PTR f = NULL;
-    int initialized = 0, logged_in = 0;
-    CK_SESSION_HANDLE sess = CK_INVALID_HANDLE;
-    CK_SLOT_ID *slots = NULL, slot = 0;
-    CK_ULONG nslots = 0;
-    int found = 0;
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
     unsigned char *cert_der = NULL, *subj = NULL, *iss = NULL, *serial = NULL,
                   *spki = NULL;
     int cert_n = 0, subj_n = 0, iss_n = 0, serial_n = 0, spki_n = 0;
     uint8_t id[EVOTE_HASH_LEN];
-    char pinbuf[IMPORT_PIN_MAX];
     /* RSA parts */
     uint8_t rn[BN_MAX], re[BN_MAX], rd[BN_MAX], rp[BN_MAX], rq[BN_MAX], rdp[BN_MAX],
         rdq[BN_MAX], rqi[BN_MAX];
@@ -136,18 +106,10 @@ evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token
                                        0xce, 0x3d, 0x03, 0x01, 0x07};
     uint8_t ec_priv[32], ec_point[67];
     BIGNUM *ecd = NULL;
-    const char *module = module_path;
 
-    memset(pinbuf, 0, sizeof(pinbuf));
     memset(ec_priv, 0, sizeof(ec_priv));
-    ENSURE(token_label != NULL && key_label != NULL && key_pem_path != NULL &&
-               cert_pem_path != NULL && (pin != NULL || pin_len == 0),
+    ENSURE(key_label != NULL && key_pem_path != NULL && cert_pem_path != NULL,
            EVOTE_ERR_ARG, "import: bad argument");
-    ENSURE(pin_len < sizeof(pinbuf), EVOTE_ERR_ARG, "PIN too long");
-    if (module == NULL || module[0] == '\0')
-        module = getenv("EVOTE_PKCS11_MODULE");
-    if (module == NULL || module[0] == '\0')
-        module = EVOTE_DEFAULT_PKCS11_MODULE;
 
     GUARD(read_pem(key_pem_path, &key, NULL));
     GUARD(read_pem(cert_pem_path, NULL, &cert));
@@ -161,45 +123,6 @@ evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token
     /* CKA_ID: a digest of the public key, so key and certificate pair up. */
     GUARD(evote_sha256(spki, (size_t)spki_n, id));
 
-    dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
-    ENSURE(dl != NULL, EVOTE_ERR_MODULE_LOAD, "cannot load %s", module);
-    CK_C_GetFunctionList gfl = (CK_C_GetFunctionList)dlsym(dl, "C_GetFunctionList");
-    ENSURE(gfl != NULL && gfl(&f) == CKR_OK && f != NULL, EVOTE_ERR_MODULE_LOAD,
-           "%s is not a PKCS#11 module", module);
-    CK_C_INITIALIZE_ARGS init = {.flags = CKF_OS_LOCKING_OK};
-    {
-        /* Another handle in this process (evote_hsm_t, a libp11 signer) may
-         * have initialised the module: use it, and leave finalising to it. */
-        CK_RV irv = f->C_Initialize(&init);
-        if (irv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-            P11_GUARD(irv, "C_Initialize");
-            initialized = 1;
-        }
-    }
-    P11_GUARD(f->C_GetSlotList(CK_TRUE, NULL, &nslots), "C_GetSlotList");
-    ALLOC_GUARD(slots = calloc(nslots + 1, sizeof(*slots)));
-    P11_GUARD(f->C_GetSlotList(CK_TRUE, slots, &nslots), "C_GetSlotList");
-    for (CK_ULONG i = 0; i < nslots && !found; i++) {
-        CK_TOKEN_INFO ti;
-        if (f->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
-            continue;
-        size_t l = sizeof(ti.label);
-        while (l > 0 && ti.label[l - 1] == ' ')
-            l--;
-        if (l == strlen(token_label) && memcmp(ti.label, token_label, l) == 0) {
-            slot = slots[i];
-            found = 1;
-        }
-    }
-    ENSURE(found, EVOTE_ERR_TOKEN_NOT_FOUND, "no token labelled '%s'", token_label);
-    P11_GUARD(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-                               &sess),
-              "C_OpenSession");
-    memcpy(pinbuf, pin, pin_len);
-    P11_GUARD(f->C_Login(sess, CKU_USER, (CK_UTF8CHAR_PTR)pinbuf, (CK_ULONG)pin_len),
-              "C_Login");
-    logged_in = 1;
-
     /* Refuse to shadow an existing key of the same label. */
     {
         CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
@@ -207,10 +130,10 @@ evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token
                             {CKA_LABEL, (void *)key_label, strlen(key_label)}};
         CK_OBJECT_HANDLE h;
         CK_ULONG n = 0;
-        P11_GUARD(f->C_FindObjectsInit(sess, q, 2), "C_FindObjectsInit");
+        IMP_GUARD(f->C_FindObjectsInit(sess, q, 2), "C_FindObjectsInit");
         CK_RV rv = f->C_FindObjects(sess, &h, 1, &n);
         f->C_FindObjectsFinal(sess);
-        P11_GUARD(rv, "C_FindObjects");
+        IMP_GUARD(rv, "C_FindObjects");
         ENSURE(n == 0, EVOTE_ERR_KEY_EXISTS, "a key labelled '%s' exists on '%s'",
                key_label, token_label);
     }
@@ -243,7 +166,7 @@ evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token
             {CKA_EXPONENT_1, rdp, ldp},              {CKA_EXPONENT_2, rdq, ldq},
             {CKA_COEFFICIENT, rqi, lqi},
         };
-        P11_GUARD(f->C_CreateObject(sess, priv, sizeof(priv) / sizeof(priv[0]), &obj),
+        IMP_GUARD(f->C_CreateObject(sess, priv, sizeof(priv) / sizeof(priv[0]), &obj),
                   "C_CreateObject(RSA private key)");
         CK_ATTRIBUTE pub[] = {
             {CKA_CLASS, &pub_cls, sizeof(pub_cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
@@ -252,7 +175,7 @@ evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token
             {CKA_ID, id, ID_LEN},                  {CKA_MODULUS, rn, ln},
             {CKA_PUBLIC_EXPONENT, re, le},
         };
-        P11_GUARD(f->C_CreateObject(sess, pub, sizeof(pub) / sizeof(pub[0]), &obj),
+        IMP_GUARD(f->C_CreateObject(sess, pub, sizeof(pub) / sizeof(pub[0]), &obj),
                   "C_CreateObject(RSA public key)");
     } else if (EVP_PKEY_is_a(key, "EC")) {
         CK_KEY_TYPE kt = CKK_EC;
@@ -283,7 +206,7 @@ evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token
             {CKA_EC_PARAMS, (void *)p256_oid, sizeof(p256_oid)},
             {CKA_VALUE, ec_priv, sizeof(ec_priv)},
         };
-        P11_GUARD(f->C_CreateObject(sess, priv, sizeof(priv) / sizeof(priv[0]), &obj),
+        IMP_GUARD(f->C_CreateObject(sess, priv, sizeof(priv) / sizeof(priv[0]), &obj),
                   "C_CreateObject(EC private key)");
         CK_ATTRIBUTE pub[] = {
             {CKA_CLASS, &pub_cls, sizeof(pub_cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
@@ -293,7 +216,7 @@ evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token
             {CKA_EC_PARAMS, (void *)p256_oid, sizeof(p256_oid)},
             {CKA_EC_POINT, ec_point, sizeof(ec_point)},
         };
-        P11_GUARD(f->C_CreateObject(sess, pub, sizeof(pub) / sizeof(pub[0]), &obj),
+        IMP_GUARD(f->C_CreateObject(sess, pub, sizeof(pub) / sizeof(pub[0]), &obj),
                   "C_CreateObject(EC public key)");
     } else {
         ret = evote_fail(EVOTE_ERR_FORMAT, "%s: only RSA and P-256 keys are supported",
@@ -312,19 +235,10 @@ evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token
         {CKA_SERIAL_NUMBER, serial, (CK_ULONG)serial_n},
         {CKA_VALUE, cert_der, (CK_ULONG)cert_n},
     };
-    P11_GUARD(f->C_CreateObject(sess, ca, sizeof(ca) / sizeof(ca[0]), &obj),
+    IMP_GUARD(f->C_CreateObject(sess, ca, sizeof(ca) / sizeof(ca[0]), &obj),
               "C_CreateObject(certificate)");
 out:
-    if (logged_in)
-        f->C_Logout(sess);
-    if (sess != CK_INVALID_HANDLE)
-        f->C_CloseSession(sess);
-    if (initialized)
-        f->C_Finalize(NULL);
-    if (dl != NULL)
-        dlclose(dl);
     ERR_clear_error();
-    evote_wipe(pinbuf, sizeof(pinbuf));
     evote_wipe(rd, sizeof(rd));
     evote_wipe(rp, sizeof(rp));
     evote_wipe(rq, sizeof(rq));
@@ -333,7 +247,6 @@ out:
     evote_wipe(rqi, sizeof(rqi));
     evote_wipe(ec_priv, sizeof(ec_priv));
     BN_clear_free(ecd);
-    free(slots);
     OPENSSL_free(cert_der);
     OPENSSL_free(subj);
     OPENSSL_free(iss);
@@ -342,4 +255,38 @@ out:
     EVP_PKEY_free(key);
     X509_free(cert);
     return ret;
+}
+
+evote_err_t evote_hsm_import_key_certs(const char *module_path, const char *token_label,
+                                       const char *pin, size_t pin_len, size_t n,
+                                       const char *const *key_labels,
+                                       const char *const *key_pem_paths,
+                                       const char *const *cert_pem_paths) {
+    evote_err_t ret = EVOTE_OK;
+    evote_hsm_t *hsm = NULL;
+    CK_SESSION_HANDLE sess = CK_INVALID_HANDLE;
+
+    ENSURE(token_label != NULL && key_labels != NULL && key_pem_paths != NULL &&
+               cert_pem_paths != NULL && (pin != NULL || pin_len == 0),
+           EVOTE_ERR_ARG, "import: bad argument");
+    /* Through lib/hsm.c's module registry: the module is initialised once
+     * per process, whoever else in the process uses it. */
+    GUARD(evote_hsm_open(&hsm, module_path, token_label, pin, pin_len, 1));
+    sess = evote_hsm_session_get(hsm);
+    for (size_t i = 0; i < n; i++)
+        GUARD(import_one(evote_hsm_functions(hsm), sess, token_label, key_labels[i],
+                         key_pem_paths[i], cert_pem_paths[i]));
+out:
+    if (sess != CK_INVALID_HANDLE)
+        evote_hsm_session_put(hsm, sess);
+    evote_hsm_free(hsm);
+    return ret;
+}
+
+evote_err_t evote_hsm_import_key_cert(const char *module_path, const char *token_label,
+                                      const char *pin, size_t pin_len,
+                                      const char *key_label, const char *key_pem_path,
+                                      const char *cert_pem_path) {
+    return evote_hsm_import_key_certs(module_path, token_label, pin, pin_len, 1, &key_label,
+                                      &key_pem_path, &cert_pem_path);
 }

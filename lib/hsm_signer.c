@@ -112,6 +112,64 @@ static PKCS11_CERT *find_cert(PKCS11_TOKEN *tok, const PKCS11_KEY *key) {
     return NULL;
 }
 
+/*
+ * Make the private key labelled key_label the signing key, with its
+ * certificate from cert_pem_path or the token. The signer is unchanged on
+ * failure.
+ */
+static evote_err_t select_key(evote_signer_t *s, const char *key_label,
+                              const char *cert_pem_path) {
+    evote_err_t ret = EVOTE_OK;
+    PKCS11_KEY *keys = NULL, *key = NULL;
+    unsigned int nkeys = 0;
+    evote_signer_t t;
+
+    memset(&t, 0, sizeof(t));
+    ENSURE(PKCS11_enumerate_keys(s->slot->token, &keys, &nkeys) == 0, EVOTE_ERR_PKCS11,
+           "cannot list the keys of token '%s'", s->slot->token->label);
+    for (unsigned int i = 0; i < nkeys; i++)
+        if (keys[i].isPrivate && keys[i].label != NULL &&
+            strcmp(keys[i].label, key_label) == 0) {
+            key = &keys[i];
+            break;
+        }
+    ENSURE(key != NULL, EVOTE_ERR_KEY_NOT_FOUND, "no private key labelled '%s' on '%s'",
+           key_label, s->slot->token->label);
+    t.key = PKCS11_get_private_key(key);
+    ENSURE(t.key != NULL, EVOTE_ERR_PKCS11, "cannot use key '%s'", key_label);
+    if (cert_pem_path != NULL) {
+        GUARD(load_cert_pem(cert_pem_path, &t.cert));
+    } else {
+        PKCS11_CERT *c = find_cert(s->slot->token, key);
+        ENSURE(c != NULL && c->x509 != NULL, EVOTE_ERR_NOT_FOUND,
+               "no certificate for key '%s' on '%s' (give one with a PEM file)", key_label,
+               s->slot->token->label);
+        ALLOC_GUARD(t.cert = X509_dup(c->x509));
+    }
+    GUARD(bind_cert(&t));
+    EVP_PKEY_free(s->key);
+    X509_free(s->cert);
+    OPENSSL_free(s->cert_der);
+    s->key = t.key;
+    s->cert = t.cert;
+    s->cert_der = t.cert_der;
+    s->cert_der_len = t.cert_der_len;
+    memset(&t, 0, sizeof(t));
+out:
+    ERR_clear_error();
+    EVP_PKEY_free(t.key);
+    X509_free(t.cert);
+    OPENSSL_free(t.cert_der);
+    return ret;
+}
+
+evote_err_t evote_signer_select_key(evote_signer_t *s, const char *key_label,
+                                    const char *cert_pem_path) {
+    if (s == NULL || key_label == NULL || s->ctx == NULL || s->slot == NULL)
+        return evote_fail(EVOTE_ERR_ARG, "select key: not a token signer");
+    return select_key(s, key_label, cert_pem_path);
+}
+
 evote_err_t evote_signer_open(evote_signer_t **out, const char *module_path,
                               const char *token_label, const char *pin,
                               size_t pin_len, const char *key_label,
@@ -119,8 +177,6 @@ evote_err_t evote_signer_open(evote_signer_t **out, const char *module_path,
     evote_err_t ret = EVOTE_OK;
     evote_signer_t *s = NULL;
     char pinbuf[PIN_MAX + 1];
-    PKCS11_KEY *keys = NULL, *key = NULL;
-    unsigned int nkeys = 0;
     const char *module = module_or_default(module_path);
 
     memset(pinbuf, 0, sizeof(pinbuf));
@@ -159,28 +215,7 @@ evote_err_t evote_signer_open(evote_signer_t **out, const char *module_path,
         goto out;
     }
     s->logged_in = 1;
-    ENSURE(PKCS11_enumerate_keys(s->slot->token, &keys, &nkeys) == 0,
-           EVOTE_ERR_PKCS11, "cannot list the keys of token '%s'", token_label);
-    for (unsigned int i = 0; i < nkeys; i++)
-        if (keys[i].isPrivate && keys[i].label != NULL &&
-            strcmp(keys[i].label, key_label) == 0) {
-            key = &keys[i];
-            break;
-        }
-    ENSURE(key != NULL, EVOTE_ERR_KEY_NOT_FOUND, "no private key labelled '%s' on '%s'",
-           key_label, token_label);
-    s->key = PKCS11_get_private_key(key);
-    ENSURE(s->key != NULL, EVOTE_ERR_PKCS11, "cannot use key '%s'", key_label);
-    if (cert_pem_path != NULL) {
-        GUARD(load_cert_pem(cert_pem_path, &s->cert));
-    } else {
-        PKCS11_CERT *c = find_cert(s->slot->token, key);
-        ENSURE(c != NULL && c->x509 != NULL, EVOTE_ERR_NOT_FOUND,
-               "no certificate for key '%s' on '%s' (give one with a PEM file)",
-               key_label, token_label);
-        ALLOC_GUARD(s->cert = X509_dup(c->x509));
-    }
-    GUARD(bind_cert(s));
+    GUARD(select_key(s, key_label, cert_pem_path));
     *out = s;
     s = NULL;
 out:

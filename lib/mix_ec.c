@@ -132,6 +132,19 @@ evote_err_t mix_pt_to_ec(EC_POINT *out, const mix_pt *p, BN_CTX *bn) {
     return ret;
 }
 
+/* For points already validated (parsed by mix_read_point or computed here):
+ * set (x, y, 1) without the curve check that oct2point repeats. */
+evote_err_t mix_pt_to_ec_trusted(EC_POINT *out, const mix_pt *p, BIGNUM *x, BIGNUM *y,
+                                 BN_CTX *bn) {
+    evote_err_t ret = EVOTE_OK;
+    ALLOC_GUARD(BN_bin2bn(p->x, 32, x));
+    ALLOC_GUARD(BN_bin2bn(p->y, 32, y));
+    OSSL_GUARD(EC_POINT_set_Jprojective_coordinates_GFp(evote_ec_group(), out, x, y,
+                                                        BN_value_one(), bn));
+out:
+    return ret;
+}
+
 evote_err_t mix_ec_to_pt(mix_pt *out, const EC_POINT *p, BN_CTX *bn) {
     evote_err_t ret = EVOTE_OK;
     uint8_t enc[65];
@@ -285,9 +298,11 @@ static evote_err_t msm_range(void *arg, size_t start, size_t end, unsigned t) {
     evote_err_t ret = EVOTE_OK;
     const EC_GROUP *g = evote_ec_group();
     EC_POINT *pts[MSM_CHUNK] = {0}, *acc = NULL, *tmp = NULL;
-    BIGNUM *sc[MSM_CHUNK] = {0};
+    BIGNUM *sc[MSM_CHUNK] = {0}, *x = NULL, *y = NULL;
     BN_CTX *bn = NULL;
     ALLOC_GUARD(bn = BN_CTX_new());
+    ALLOC_GUARD(x = BN_new());
+    ALLOC_GUARD(y = BN_new());
     ALLOC_GUARD(acc = EC_POINT_new(g));
     ALLOC_GUARD(tmp = EC_POINT_new(g));
     OSSL_GUARD(EC_POINT_set_to_infinity(g, acc));
@@ -299,7 +314,7 @@ static evote_err_t msm_range(void *arg, size_t start, size_t end, unsigned t) {
         /* a plain sum: additions are far cheaper than multiplications by 1 */
         for (size_t i = start; i < end; i++) {
             const mix_pt *p = (const mix_pt *)((const uint8_t *)j->pts + i * j->stride);
-            GUARD(mix_pt_to_ec(tmp, p, bn));
+            GUARD(mix_pt_to_ec_trusted(tmp, p, x, y, bn));
             OSSL_GUARD(EC_POINT_add(g, acc, acc, tmp, bn));
         }
     }
@@ -307,7 +322,7 @@ static evote_err_t msm_range(void *arg, size_t start, size_t end, unsigned t) {
         size_t m = end - s < MSM_CHUNK ? end - s : MSM_CHUNK;
         for (size_t i = 0; i < m; i++) {
             const mix_pt *p = (const mix_pt *)((const uint8_t *)j->pts + (s + i) * j->stride);
-            GUARD(mix_pt_to_ec(pts[i], p, bn));
+            GUARD(mix_pt_to_ec_trusted(pts[i], p, x, y, bn));
             ALLOC_GUARD(BN_bin2bn(j->k[s + i].b, 32, sc[i]));
         }
         OSSL_GUARD(EC_POINTs_mul(g, tmp, NULL, m, (const EC_POINT **)pts,
@@ -323,6 +338,8 @@ out:
     }
     EC_POINT_free(acc);
     EC_POINT_free(tmp);
+    BN_free(x);
+    BN_free(y);
     BN_CTX_free(bn);
     return ret;
 }

@@ -75,6 +75,9 @@ void mix_point_bytes(uint8_t out[MIX_PT_BT_LEN], const mix_pt *p); /* its byte-t
 
 evote_err_t mix_pt_to_ec(EC_POINT *out, const mix_pt *p, BN_CTX *bn);
 evote_err_t mix_ec_to_pt(mix_pt *out, const EC_POINT *p, BN_CTX *bn);
+/* Only for points validated before (parsed or computed): no curve check. */
+evote_err_t mix_pt_to_ec_trusted(EC_POINT *out, const mix_pt *p, BIGNUM *x, BIGNUM *y,
+                                 BN_CTX *bn);
 evote_err_t mix_pt_from_compressed(mix_pt *out, const uint8_t in[EVOTE_POINT_LEN]);
 evote_err_t mix_pt_to_compressed(uint8_t out[EVOTE_POINT_LEN], const mix_pt *p);
 bool mix_pt_eq(const mix_pt *a, const mix_pt *b);

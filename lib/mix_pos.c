@@ -405,10 +405,12 @@ static evote_err_t prove_range(void *arg, size_t start, size_t end, unsigned tix
     evote_err_t ret = EVOTE_OK;
     const EC_GROUP *g = evote_ec_group();
     EC_POINT *P[2][PJ_CHUNK] = {{0}}, *T = NULL;
-    BIGNUM *k = NULL, *k2 = NULL;
+    BIGNUM *k = NULL, *k2 = NULL, *bx = NULL, *by = NULL;
     BN_CTX *bn = NULL;
     (void)tix;
     ALLOC_GUARD(bn = BN_CTX_new());
+    ALLOC_GUARD(bx = BN_new());
+    ALLOC_GUARD(by = BN_new());
     ALLOC_GUARD(k = BN_secure_new());
     ALLOC_GUARD(k2 = BN_secure_new());
     ALLOC_GUARD(T = EC_POINT_new(g));
@@ -423,17 +425,17 @@ static evote_err_t prove_range(void *arg, size_t start, size_t end, unsigned tix
                 /* w'_j = w_φ(j) + (s_j·G, s_j·Y) */
                 uint32_t src = j->phi[jx];
                 ALLOC_GUARD(BN_bin2bn(j->s[jx].b, 32, k));
-                GUARD(mix_pt_to_ec(T, &j->st->w->a[src], bn));
+                GUARD(mix_pt_to_ec_trusted(T, &j->st->w->a[src], bx, by, bn));
                 OSSL_GUARD(EC_POINT_mul(g, P[0][i], k, NULL, NULL, bn));
                 OSSL_GUARD(EC_POINT_add(g, P[0][i], P[0][i], T, bn));
-                GUARD(mix_pt_to_ec(T, &j->st->w->b[src], bn));
+                GUARD(mix_pt_to_ec_trusted(T, &j->st->w->b[src], bx, by, bn));
                 GUARD(mix_fb_mul(j->fbY, P[1][i], k, bn));
                 OSSL_GUARD(EC_POINT_add(g, P[1][i], P[1][i], T, bn));
             } else if (j->stage == 1) {
                 /* u_i = r_i·G + h_τ(i): index i = φc(jx) gets h_jx */
                 uint32_t ui = j->phic[jx];
                 ALLOC_GUARD(BN_bin2bn(j->r[ui].b, 32, k));
-                GUARD(mix_pt_to_ec(T, &j->st->h[jx], bn));
+                GUARD(mix_pt_to_ec_trusted(T, &j->st->h[jx], bx, by, bn));
                 OSSL_GUARD(EC_POINT_mul(g, P[0][i], k, NULL, NULL, bn));
                 OSSL_GUARD(EC_POINT_add(g, P[0][i], P[0][i], T, bn));
             } else {
@@ -471,6 +473,8 @@ out:
     EC_POINT_clear_free(T);
     BN_clear_free(k);
     BN_clear_free(k2);
+    BN_free(bx);
+    BN_free(by);
     BN_CTX_free(bn);
     return ret;
 }

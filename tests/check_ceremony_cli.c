@@ -243,6 +243,61 @@ START_TEST(test_refuses_list_without_mix_chain) {
 }
 END_TEST
 
+/* A real two-party mix chain: its final output decrypts; the unmixed list,
+ * a subset and a chain from another box are refused. */
+START_TEST(test_decrypts_only_verified_mix_output) {
+    tokens_setup();
+    keys_setup(2);
+    uint32_t *w = make_list(8, "list.bt");
+    free(w);
+    for (int k = 1; k <= 2; k++)
+        ck_assert_int_eq(evt_sh("cd %s && %s mix --manifest manifest.json --contest "
+                                "proportional-tokyo --pubkey pk.pem --party %d %s --out chain "
+                                "--quiet >/dev/null 2>&1",
+                                D, evt_cli(), k, k == 1 ? "--in list.bt" : ""),
+                         0);
+    /* the final output as a plain list file */
+    char p[512];
+    snprintf(p, sizeof(p), "%s/chain/ShuffledCiphertexts.bt", D);
+    ck_assert_int_eq(evt_sh("test -s %s", p), 0);
+    ck_assert_int_eq(evt_sh("cd %s && cp chain/ShuffledCiphertexts.bt mixed.bt && "
+                            "mkdir -p box/ciphertexts && cp list.bt "
+                            "box/ciphertexts/proportional-tokyo.bt",
+                            D),
+                     0);
+    const char *common = "decrypt partial --manifest manifest.json --record record.json "
+                         "--contest proportional-tokyo --mix-chain chain --box box";
+    for (int i = 1; i <= 2; i++)
+        ck_assert_int_eq(evt_sh("cd %s && %s %s --input mixed.bt --trustee T%d --token t%d "
+                                "--out p%d.bin >>log.txt 2>&1",
+                                D, evt_cli(), common, i, i, i),
+                         0);
+    ck_assert_int_eq(evt_sh("cd %s && %s decrypt combine --manifest manifest.json --record "
+                            "record.json --contest proportional-tokyo --mix-chain chain --box box "
+                            "--input mixed.bt --partial p1.bin --partial p2.bin --out d.pt "
+                            ">/dev/null && %s tally --manifest manifest.json --plaintexts d.pt "
+                            ">/dev/null 2>&1",
+                            D, evt_cli(), evt_cli()),
+                     0);
+    /* the unmixed box list itself */
+    ck_assert_int_eq(evt_sh("cd %s && %s %s --input list.bt --trustee T1 --token t1 --out x.bin "
+                            "2>err.txt",
+                            D, evt_cli(), common),
+                     1);
+    ck_assert_int_eq(evt_sh("grep -q EVOTE_ERR_NOT_MIX_OUTPUT %s/err.txt", D), 0);
+    /* a box whose list is not the chain's input */
+    uint32_t *w2 = make_list(8, "box/ciphertexts/proportional-tokyo.bt");
+    free(w2);
+    ck_assert_int_eq(evt_sh("cd %s && %s %s --input mixed.bt --trustee T1 --token t1 --out x.bin "
+                            "2>err.txt",
+                            D, evt_cli(), common),
+                     1);
+    ck_assert_int_eq(evt_sh("grep -q EVOTE_ERR_NOT_MIX_OUTPUT %s/err.txt", D), 0);
+    ck_assert_int_ne(evt_sh("test -e %s/x.bin", D), 0);
+    evt_rmrf(D);
+}
+END_TEST
+
 START_TEST(test_lost_session_resumes) {
     tokens_setup();
     keys_setup(1);
@@ -367,6 +422,7 @@ int main(void) {
     tcase_add_test(tc, test_sigkill_resume_matches_uninterrupted);
     tcase_add_test(tc, test_lost_session_resumes);
     tcase_add_test(tc, test_refuses_list_without_mix_chain);
+    tcase_add_test(tc, test_decrypts_only_verified_mix_output);
     tcase_add_test(tc, test_confirm_two_trustees_and_pkcs11_tool);
     tcase_add_test(tc, test_confirm_single_trustee_changed_plaintext);
     suite_add_tcase(s, tc);

@@ -344,7 +344,8 @@ static EC_POINT *sel_point(uint32_t j) {
 
 /* Both resolutions of (C2, x(S)) must give the same verdict, selection and
  * plaintext; returns the selection (EVOTE_SELECTION_INVALID if invalid). */
-static uint32_t both(const evote_xres_t *t, uint32_t nopt, const EC_POINT *c2, const uint8_t sx[32]) {
+static uint32_t both(const evote_xres_t *t, uint32_t nopt, const EC_POINT *c2,
+                     const uint8_t sx[32]) {
     const EC_GROUP *g = evote_ec_group();
     uint8_t c2c[EVOTE_POINT_LEN], xy[64], se[EVOTE_POINT_LEN], so[EVOTE_POINT_LEN],
         pt[EVOTE_POINT_LEN];

@@ -62,6 +62,23 @@ static void kat(const char *key, uint8_t *out, size_t len) {
     free(txt);
 }
 
+/* The text after "key = " (into buf, at most EVOTE_MIX_SID_MAX bytes). */
+static const char *kat_text(const char *key, char *buf) {
+    size_t n;
+    char *txt = (char *)evt_read(EVOTE_TEST_VECTORS "/mix.txt", &n);
+    char pat[32];
+    snprintf(pat, sizeof(pat), "\n%s = ", key);
+    char *p = strstr(txt, pat);
+    ck_assert_ptr_nonnull(p);
+    p += strlen(pat);
+    size_t len = strcspn(p, "\n");
+    ck_assert_uint_le(len, EVOTE_MIX_SID_MAX);
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    free(txt);
+    return buf;
+}
+
 START_TEST(test_prefix_and_generators_kat) {
     evote_mix_params_t *p = NULL;
     uint8_t rho[32], want[33], h[20][33], rho_want[32];
@@ -184,6 +201,7 @@ START_TEST(test_own_params_roundtrip) {
     ck_assert_str_eq(evote_mix_params_sid(p), sid);
     ck_assert_uint_eq(strlen(sid), 65);
     ck_assert_int_eq(sid[0], 'E');
+    ck_assert_str_eq(sid, kat_text("sid", sid2)); /* tests/vectors/mix.txt */
     ck_assert_int_eq(evote_mix_sid(sid2, "jp-2026", "district-tokyo-2"), EVOTE_OK);
     ck_assert_str_ne(sid, sid2);
     ck_assert_int_eq(evote_mix_sid(sid2, "jp-2026district", "-tokyo-1"), EVOTE_OK);

@@ -329,6 +329,51 @@ START_TEST(test_cli_sign) {
 }
 END_TEST
 
+START_TEST(test_many_keys_one_token) {
+    evt_voter_token(dir, "cards", "rsa-1");
+    const char *labels[] = {"voter-a", "voter-b"};
+    char k0[600], k1[600], c0[600], cc1[600];
+    snprintf(k0, sizeof(k0), "%s", evt_pki_path(dir, "ec-1", ".key"));
+    snprintf(k1, sizeof(k1), "%s", evt_pki_path(dir, "expired", ".key"));
+    snprintf(c0, sizeof(c0), "%s", evt_pki_path(dir, "ec-1", ".pem"));
+    snprintf(cc1, sizeof(cc1), "%s", evt_pki_path(dir, "expired", ".pem"));
+    const char *keys[] = {k0, k1};
+    const char *certs[] = {c0, cc1};
+    ck_assert_int_eq(evote_hsm_import_key_certs(evt_module(), "cards", EVT_PIN, strlen(EVT_PIN),
+                                                2, labels, keys, certs),
+                     EVOTE_OK);
+    evote_signer_t *s = NULL;
+    ck_assert_int_eq(evote_signer_open(&s, evt_module(), "cards", EVT_PIN, strlen(EVT_PIN),
+                                       "voter-a", NULL),
+                     EVOTE_OK);
+    evote_cms_verifier_t *v = verifier(0);
+    uint8_t *der = NULL;
+    size_t len = 0, c1 = 0, c2 = 0;
+    ck_assert_int_eq(evote_signer_sign_cms(s, msg, sizeof(msg), false, &der, &len), EVOTE_OK);
+    ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, EVT_PKI_NOW, NULL), EVOTE_OK);
+    free(der);
+    const uint8_t *a = evote_signer_cert_der(s, &c1);
+    uint8_t first[4096];
+    memcpy(first, a, c1);
+    /* an unknown label leaves the signer as it was */
+    ck_assert_int_eq(evote_signer_select_key(s, "voter-x", NULL), EVOTE_ERR_KEY_NOT_FOUND);
+    ck_assert_mem_eq(evote_signer_cert_der(s, &c2), first, c1);
+    ck_assert_int_eq(evote_signer_select_key(s, "voter-b", NULL), EVOTE_OK);
+    ck_assert_int_eq(evote_signer_sign_cms(s, msg, sizeof(msg), false, &der, &len), EVOTE_OK);
+    /* signed by the expired voter's key now */
+    ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, EVT_PKI_NOW, NULL),
+                     EVOTE_ERR_CERT_EXPIRED);
+    free(der);
+    ck_assert_int_eq(evote_signer_select_key(s, "sign", NULL), EVOTE_OK);
+    evote_signer_free(s);
+    /* a software signer has no token keys to switch to */
+    ck_assert_int_eq(evote_signer_open_pem(&s, keys[0], certs[0]), EVOTE_OK);
+    ck_assert_int_eq(evote_signer_select_key(s, "sign", NULL), EVOTE_ERR_ARG);
+    evote_signer_free(s);
+    evote_cms_verifier_free(v);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("signer");
     TCase *tc = tcase_create("signer");
@@ -343,6 +388,7 @@ int main(void) {
     tcase_add_test(tc, test_verify_tamper);
     tcase_add_test(tc, test_verifier_inputs);
     tcase_add_test(tc, test_cli_sign);
+    tcase_add_test(tc, test_many_keys_one_token);
     suite_add_tcase(s, tc);
     return evt_run_suite(s) == 0 ? 0 : 1;
 }

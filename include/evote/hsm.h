@@ -174,6 +174,16 @@ evote_hsm_import_key_cert(const char *module_path, const char *token_label,
                           const char *pin, size_t pin_len, const char *key_label,
                           const char *key_pem_path, const char *cert_pem_path);
 
+/* The same for n keys in one session (a token holding many stand-in keys,
+ * e.g. the demo's voters): stops at the first failure; keys imported
+ * before it stay. */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_import_key_certs(const char *module_path, const char *token_label,
+                           const char *pin, size_t pin_len, size_t n,
+                           const char *const *key_labels,
+                           const char *const *key_pem_paths,
+                           const char *const *cert_pem_paths);
+
 #ifdef __cplusplus
 }
 #endif

@@ -45,6 +45,15 @@ evote_signer_open(evote_signer_t **out, const char *module_path,
                   const char *key_label, const char *cert_pem_path);
 
 /*
+ * Switch an open token signer to another private key of the same token
+ * (a token holding several keys, e.g. the demo's stand-in voter cards),
+ * with its certificate as for evote_signer_open. Unchanged on failure.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_signer_select_key(evote_signer_t *s, const char *key_label,
+                        const char *cert_pem_path);
+
+/*
  * A signer with a software key (PEM private key + PEM certificate). For
  * test harnesses, benchmarks and simulations of many voters only: a real
  * voter's key lives on a card.
