@@ -6,8 +6,8 @@ set -euo pipefail
 evote=${EVOTE_CLI:?}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-n=${EVOTE_TEST_QUICK:+8}
-n=${n:-30}
+n=${EVOTE_TEST_QUICK:+6}
+n=${n:-10}
 
 "$evote" demo --ballots "$n" --dir "$work/a" >"$work/a.out" 2>&1 || { cat "$work/a.out"; exit 1; }
 grep -q 'evote verify PASS' "$work/a.out"
