@@ -142,7 +142,13 @@ static evote_err_t px_misc(struct px *x) {
                 return evote_fail(EVOTE_ERR_PROTINFO, "protInfo.xml: unterminated comment");
             x->pos = (size_t)(end - x->s) + 3;
         } else if (px_starts(x, "<?xml")) {
-            const char *end = strstr(x->s + x->pos, "?>");
+            /* The buffer is not NUL-terminated: search within len only. */
+            const char *end = NULL;
+            for (size_t i = x->pos + 5; i + 2 <= x->len; i++)
+                if (memcmp(x->s + i, "?>", 2) == 0) {
+                    end = x->s + i;
+                    break;
+                }
             if (end == NULL)
                 return evote_fail(EVOTE_ERR_PROTINFO, "protInfo.xml: unterminated declaration");
             x->pos = (size_t)(end - x->s) + 2;
