@@ -11,7 +11,9 @@ case $build in /*) ;; *) build=$src/$build ;; esac
 secs=${FUZZ_SECONDS:-60}
 only=${FUZZ_ONLY:-}
 status=0
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+# Slow unwinding on malloc: libcrypto has no frame pointers, and the
+# CMS_verify suppression in fuzz/lsan.supp only matches a full stack.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}:fast_unwind_on_malloc=0
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # fuzz/lsan.supp, not tests/lsan.supp: see the comment in it.
 export LSAN_OPTIONS=suppressions=$src/fuzz/lsan.supp

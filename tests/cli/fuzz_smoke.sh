@@ -13,6 +13,8 @@ seed=${EVOTE_FUZZ_SEED:-1}
 # Under ASan the leak suppressions are fuzz/lsan.supp (tests/lsan.supp plus
 # an OpenSSL CMS_verify leak on malformed input; see that file).
 export LSAN_OPTIONS=suppressions=$src/fuzz/lsan.supp
+# libcrypto has no frame pointers: unwind slowly so that suppression matches.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0
 fail=0 count=0
 for corpus in "$src"/fuzz/corpus/*/; do
   name=$(basename "$corpus")
