@@ -470,15 +470,13 @@ static int step_check(struct demo *d) {
 
 /* The election record in the layout of PROTOCOL §17, checked by evote verify. */
 static int step_record(struct demo *d) {
-    struct demo_record_file f[5 + 4 * DEMO_MAX_CONTESTS];
+    struct demo_record_file f[4 + 4 * DEMO_MAX_CONTESTS];
     char rel[4 * DEMO_MAX_CONTESTS][EVOTE_ID_MAX + 32];
     size_t n = 0, k = 0;
     f[n++] = (struct demo_record_file){"manifest.json", d->manifest_path};
     f[n++] = (struct demo_record_file){"election-key.pem", d->pubkey_path};
     f[n++] = (struct demo_record_file){"keygen/keygen-record.json", d->record_path};
     f[n++] = (struct demo_record_file){"bundle", d->box.media};
-    /* the officials' CA the bundle's statements chain to (PROTOCOL §12.3) */
-    f[n++] = (struct demo_record_file){"officials-ca.pem", d->box.ca};
     for (size_t ci = 0; ci < d->ncontests; ci++) {
         struct contest_run *c = &d->contests[ci];
         snprintf(rel[k], sizeof(rel[0]), "mix/%s", c->id);
@@ -517,8 +515,8 @@ static const struct {
     const char *name;
     int (*run)(struct demo *);
 } steps[] = {
-    {"workspace", step_workspace}, {"token", step_token},         {"manifest", step_manifest},
-    {"officials", step_officials}, {"voters", step_voters},       {"keygen", step_keygen},
+    {"workspace", step_workspace}, {"token", step_token},         {"officials", step_officials},
+    {"manifest", step_manifest},   {"voters", step_voters},       {"keygen", step_keygen},
     {"box-open", step_box_open},   {"cast", step_cast},           {"sign", step_sign},
     {"receive", step_receive},     {"box-close", step_box_close}, {"lists", step_lists},
     {"mix", step_mix},             {"decrypt", step_decrypt},     {"tally", step_tally},

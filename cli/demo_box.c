@@ -41,83 +41,57 @@ static int write_secret(const char *path, const char *text) {
     return chmod(path, 0600) == 0 ? 0 : 1;
 }
 
-static int add_ext(X509 *x, X509 *issuer, int nid, const char *value) {
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-    int ok = e != NULL && X509_add_ext(x, e, -1) == 1;
-    X509_EXTENSION_free(e);
-    return ok ? 0 : 1;
-}
-
-/*
- * A P-256 key and certificate with CN=cn: the officials' CA (self-signed,
- * when ca_key is NULL) or an official's certificate issued by it. The
- * manifest names officials by id; their certificates chain to this CA and
- * carry the id as commonName (PROTOCOL §12.3), so the manifest does not
- * change from one demo run to the next.
- */
-static int make_cert(const char *cn, const char *key_path, const char *cert_path,
-                     EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY **key_out, X509 **cert_out) {
+/* A P-256 key and a self-signed certificate with CN=id (the official's
+ * identity; the manifest pins its SHA-256). */
+static int make_official_cert(const char *id, const char *key_path, const char *cert_path,
+                              char sha_hex[65]) {
     int rc = 1;
     EVP_PKEY *k = EVP_EC_gen("P-256");
     X509 *x = X509_new();
+    X509_EXTENSION *ext = NULL;
     FILE *f = NULL;
-    uint8_t serial[8];
-    bool ca = ca_key == NULL;
-    if (k == NULL || x == NULL || RAND_bytes(serial, sizeof(serial)) != 1)
+    unsigned char *der = NULL;
+    int derlen;
+    uint8_t h[32];
+    if (k == NULL || x == NULL)
         goto out;
-    serial[0] &= 0x7f;
-    BIGNUM *bn = BN_bin2bn(serial, sizeof(serial), NULL);
-    if (bn == NULL || BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL) {
-        BN_free(bn);
-        goto out;
-    }
-    BN_free(bn);
     X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), (long)time(NULL));
     X509_gmtime_adj(X509_getm_notBefore(x), -24 * 3600);
     X509_gmtime_adj(X509_getm_notAfter(x), 10L * 365 * 24 * 3600);
     X509_NAME *n = X509_get_subject_name(x);
     X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)"evote demo", -1,
                                -1, 0);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
-    X509_set_issuer_name(x, ca ? n : X509_get_subject_name(ca_cert));
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)id, -1, -1, 0);
+    X509_set_issuer_name(x, n);
     X509_set_pubkey(x, k);
-    X509 *issuer = ca ? x : ca_cert;
-    if (add_ext(x, issuer, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE") ||
-        add_ext(x, issuer, NID_key_usage,
-                ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature") ||
-        add_ext(x, issuer, NID_subject_key_identifier, "hash") ||
-        add_ext(x, issuer, NID_authority_key_identifier, "keyid:always") ||
-        X509_sign(x, ca ? k : ca_key, EVP_sha256()) <= 0)
+    ext = X509V3_EXT_conf_nid(NULL, NULL, NID_key_usage, "critical,digitalSignature");
+    if (ext == NULL || X509_add_ext(x, ext, -1) != 1 || X509_sign(x, k, EVP_sha256()) <= 0)
         goto out;
-    if (key_path != NULL) {
-        f = fopen(key_path, "wx");
-        if (f == NULL || PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) != 1)
-            goto out;
-        fclose(f);
-        f = NULL;
-        chmod(key_path, 0600);
-    }
+    f = fopen(key_path, "wx");
+    if (f == NULL || PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) != 1)
+        goto out;
+    fclose(f);
+    f = NULL;
+    chmod(key_path, 0600);
     f = fopen(cert_path, "wx");
     if (f == NULL || PEM_write_X509(f, x) != 1)
         goto out;
     fclose(f);
     f = NULL;
+    derlen = i2d_X509(x, &der);
+    if (derlen <= 0 || evote_sha256(der, (size_t)derlen, h) != EVOTE_OK)
+        goto out;
+    for (int i = 0; i < 32; i++)
+        snprintf(sha_hex + 2 * i, 3, "%02x", h[i]);
     rc = 0;
-    if (key_out != NULL) {
-        *key_out = k;
-        k = NULL;
-    }
-    if (cert_out != NULL) {
-        *cert_out = x;
-        x = NULL;
-    }
 out:
     if (rc != 0)
-        fprintf(stderr, "evote demo: cannot make the certificate of %s\n", cn);
+        fprintf(stderr, "evote demo: cannot make the certificate of %s\n", id);
     if (f != NULL)
         fclose(f);
+    OPENSSL_free(der);
+    X509_EXTENSION_free(ext);
     X509_free(x);
     EVP_PKEY_free(k);
     return rc;
@@ -140,31 +114,20 @@ int demo_box_officials(struct demo_box *b, const char *dir, const char *module) 
     snprintf(b->boxdir, sizeof(b->boxdir), "%s/box", dir);
     snprintf(b->media, sizeof(b->media), "%s/media", dir);
     snprintf(b->airgap, sizeof(b->airgap), "%s/airgap", dir);
-    /* The officials' CA: its key signs the three certificates and is then
-     * dropped (it exists in memory only). */
-    EVP_PKEY *ca_key = NULL;
-    X509 *ca_cert = NULL;
-    int made = 0;
-    snprintf(b->ca, sizeof(b->ca), "%s/officials-ca.pem", dir);
-    if (make_cert("evote demo officials CA", NULL, b->ca, NULL, NULL, &ca_key, &ca_cert) != 0)
-        return 1;
     for (int i = 0; i < DEMO_OFFICIALS; i++) {
         char id[32], key[PATH_MAX], pin[33], so[33];
         snprintf(id, sizeof(id), "official-%d", i + 1);
         snprintf(key, sizeof(key), "%s/%s.key.pem", dir, id);
         snprintf(b->cert[i], sizeof(b->cert[i]), "%s/%s.cert.pem", dir, id);
         snprintf(b->pin[i], sizeof(b->pin[i]), "%s/%s.pin", dir, id);
-        if (make_cert(id, key, b->cert[i], ca_key, ca_cert, NULL, NULL) != 0 ||
-            random_pin(pin) != 0 || random_pin(so) != 0 || write_secret(b->pin[i], pin) != 0) {
-            EVP_PKEY_free(ca_key);
-            X509_free(ca_cert);
+        if (make_official_cert(id, key, b->cert[i], b->cert_sha[i]) != 0 ||
+            random_pin(pin) != 0 || random_pin(so) != 0 || write_secret(b->pin[i], pin) != 0)
             return 1;
-        }
         /* Token initialisation and import in a child: this process must not
          * hold the module initialised when the election token opens. */
         pid_t pid = fork();
         if (pid < 0)
-            break;
+            return 1;
         if (pid == 0) {
             evote_err_t rv = evote_hsm_token_init(module, id, so, strlen(so), pin, strlen(pin));
             if (rv == EVOTE_OK)
@@ -178,15 +141,13 @@ int demo_box_officials(struct demo_box *b, const char *dir, const char *module) 
         evote_wipe(pin, sizeof(pin));
         evote_wipe(so, sizeof(so));
         if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-            break;
+            return 1;
         /* The key now lives on the token only. */
         unlink(key);
-        printf("official   %s: token \"%s\", certificate issued by %s\n", id, id, b->ca);
-        made++;
+        printf("official   %s: token \"%s\", certificate SHA-256 %.16s…\n", id, id,
+               b->cert_sha[i]);
     }
-    EVP_PKEY_free(ca_key);
-    X509_free(ca_cert);
-    return made == DEMO_OFFICIALS ? 0 : 1;
+    return 0;
 }
 
 int demo_box_write_manifest(const struct demo_box *b, const char *path, const char *base) {
@@ -198,8 +159,9 @@ int demo_box_write_manifest(const struct demo_box *b, const char *path, const ch
     fwrite(base, 1, (size_t)(end - base), f);
     fprintf(f, "  ,\"officials\": [\n");
     for (int i = 0; i < DEMO_OFFICIALS; i++)
-        fprintf(f, "    {\"id\": \"official-%d\", \"name\": \"選挙管理委員 %d\"}%s\n", i + 1,
-                i + 1, i + 1 < DEMO_OFFICIALS ? "," : "");
+        fprintf(f, "    {\"id\": \"official-%d\", \"name\": \"選挙管理委員 %d\", "
+                   "\"cert_sha256\": \"%s\"}%s\n",
+                i + 1, i + 1, b->cert_sha[i], i + 1 < DEMO_OFFICIALS ? "," : "");
     fprintf(f, "  ],\n  \"trustees\": [{\"id\": \"trustee-1\", \"name\": \"開票管理者\"}],\n"
                "  \"policy\": {\"open\": 2, \"close\": 2, \"export\": 2, \"decrypt\": 2}\n}\n");
     return fclose(f) == 0 ? 0 : 1;
@@ -231,7 +193,7 @@ static int run_evote(const char *const *args) {
 
 #define COMMON(b, manifest, pubkey)                                                     \
     "--store", (b)->store, "--dir", (b)->boxdir, "--manifest", (manifest), "--public-key", \
-        (pubkey), "--officials-ca", (b)->ca
+        (pubkey)
 #define OFFICIAL(b, i) "--token", "official-" #i, "--pin-file", (b)->pin[(i)-1]
 
 int demo_box_open(struct demo_box *b, const char *manifest, const char *pubkey) {
@@ -331,7 +293,7 @@ int demo_box_close(struct demo_box *b, const char *manifest, const char *pubkey)
         const char *rec[] = {"box", "receipt", COMMON(b, manifest, pubkey), "--contest",
                              b->first_contest, "--tracking-code", code, "--out", receipt, NULL};
         const char *ver[] = {"box", "receipt", "--verify", receipt, "--manifest", manifest,
-                             "--ballot", ballot, "--officials-ca", b->ca, NULL};
+                             "--ballot", ballot, NULL};
         printf("receipt    voter 0, tracking code %.16s…:\n", code);
         if (run_evote(rec) != 0 || run_evote(ver) != 0)
             return 1;
@@ -341,7 +303,7 @@ int demo_box_close(struct demo_box *b, const char *manifest, const char *pubkey)
     const char *exp[] = {"box", "export", COMMON(b, manifest, pubkey), "--out", b->media,
                          OFFICIAL(b, 1), OFFICIAL(b, 2), NULL};
     const char *imp[] = {"box", "import", "--bundle", b->media, "--out", b->airgap,
-                         "--manifest", manifest, "--officials-ca", b->ca, NULL};
+                         "--manifest", manifest, NULL};
     printf("box close  officials 1 and 3 sign the final heads:\n");
     if (run_evote(close) != 0)
         return 1;

@@ -14,7 +14,7 @@ struct demo_box {
     const char *module;
     char store[PATH_MAX], boxdir[PATH_MAX], media[PATH_MAX], airgap[PATH_MAX];
     char cert[DEMO_OFFICIALS][PATH_MAX], pin[DEMO_OFFICIALS][PATH_MAX];
-    char ca[PATH_MAX]; /* officials' CA certificate */
+    char cert_sha[DEMO_OFFICIALS][65];
     evote_store_t *s;
     evote_store_append_t items[DEMO_BOX_BATCH];
     uint8_t ident[DEMO_BOX_BATCH][EVOTE_HASH_LEN];
