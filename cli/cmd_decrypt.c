@@ -4,6 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+
+#include "cli_ceremony.h"
 #include "cli_hsm.h"
 #include "commands.h"
 
@@ -13,7 +16,17 @@ static void usage(FILE *f) {
             "                     --token LABEL --key-label KEY\n"
             "                     --in LIST.bt --out PLAINTEXTS\n"
             "                     [--pubkey PK.pem] [--threads N] [--sessions N]\n"
+            "                     (--mix-chain DIR [--box IMPORTED_DIR] | --unmixed)\n"
+            "                     [--authorization AUTH.json --signature SIG.p7s ...]\n"
+            "                     [--pubkey PK.pem] [--threads N] [--sessions N]\n"
             "                     [--module MODULE] [--pin-file FILE]\n\n"
+            "Only the final output of a mix chain can be decrypted: LIST.bt must be the\n"
+            "verified output of the chain in DIR (docs/PROTOCOL.md §13), whose input is\n"
+            "the imported, closed box's list IMPORTED_DIR/ciphertexts/CONTEST_ID.bt.\n"
+            "--unmixed skips that check with a warning (practice elections only).\n"
+            "When the manifest's policy requires it, officials' approvals of this exact\n"
+            "list (`evote decrypt authorize`) must be given with --authorization and one\n"
+            "--signature per official; they are checked before the token is opened.\n\n"
             "Decrypt every ciphertext of LIST.bt (a ciphertext list, docs/PROTOCOL.md\n"
             "§3) with the election key KEY inside token LABEL (CKM_ECDH1_DERIVE; the\n"
             "key never leaves the token) and write the plaintext list for `evote\n"
@@ -34,9 +47,19 @@ int cmd_decrypt(int argc, char **argv) {
         {"pubkey", required_argument, NULL, 'P'},   {"threads", required_argument, NULL, 'T'},
         {"sessions", required_argument, NULL, 'S'}, {"module", required_argument, NULL, 'm'},
         {"pin-file", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+        {"mix-chain", required_argument, NULL, 'x'}, {"box", required_argument, NULL, 'B'},
+        {"unmixed", no_argument, NULL, 'U'},
+        {"authorization", required_argument, NULL, 'a'},
+        {"signature", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0}};
     const char *mpath = NULL, *contest = NULL, *token = NULL, *key = NULL, *in = NULL,
-               *out = NULL, *pkpath = NULL, *module = NULL, *pin_file = NULL;
+               *out = NULL, *pkpath = NULL, *module = NULL, *pin_file = NULL, *chain = NULL,
+               *box = NULL, *auth = NULL;
+    const char *sigs[CLI_MULTI_MAX];
+    size_t nsig = 0, ncts = 0;
+    bool unmixed = false;
+    evote_ct_t *cts = NULL;
+    uint8_t lh[EVOTE_HASH_LEN];
     unsigned long threads = 0, sessions = 0;
     evote_manifest_t *m = NULL;
     evote_hsm_t *hsm = NULL;
@@ -71,6 +94,14 @@ int cmd_decrypt(int argc, char **argv) {
             break;
         case 'm': module = optarg; break;
         case 'p': pin_file = optarg; break;
+        case 'x': chain = optarg; break;
+        case 'B': box = optarg; break;
+        case 'U': unmixed = true; break;
+        case 'a': auth = optarg; break;
+        case 's':
+            if (cli_multi_add(sigs, &nsig, optarg, "--signature"))
+                return 2;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -79,6 +110,10 @@ int cmd_decrypt(int argc, char **argv) {
         fprintf(stderr, "%s: need --manifest, --contest, --token, --key-label, --in and --out\n",
                 argv[0]);
         usage(stderr);
+        return 2;
+    }
+    if (unmixed && (chain != NULL || box != NULL)) {
+        fprintf(stderr, "%s: --unmixed excludes --mix-chain and --box\n", argv[0]);
         return 2;
     }
     if (access(out, F_OK) == 0) {
@@ -96,6 +131,17 @@ int cmd_decrypt(int argc, char **argv) {
         rc = cli_fail(rv, "public key");
         goto out;
     }
+    /* The list, its approvals: nothing reaches the token without them. */
+    if ((rv = evote_sha256_file(in, lh)) != EVOTE_OK ||
+        (rv = evote_ctlist_read(in, &cts, &ncts)) != EVOTE_OK) {
+        rc = cli_fail(rv, in);
+        goto out;
+    }
+    if ((rc = cli_check_authorization(m, contest, lh, auth, sigs, nsig)) != 0)
+        goto out;
+    if (pkpath != NULL &&
+        (rc = cli_check_mix_output(m, contest, want, chain, box, unmixed, cts, ncts)) != 0)
+        goto out;
     if ((rc = cli_open_token(module, token, pin_file, (unsigned)sessions, &hsm)) != 0)
         goto out;
     rc = 1;
@@ -108,6 +154,10 @@ int cmd_decrypt(int argc, char **argv) {
                 pkpath, evote_err_name(EVOTE_ERR_KEY_MISMATCH));
         goto out;
     }
+    if (pkpath == NULL &&
+        (rc = cli_check_mix_output(m, contest, pk, chain, box, unmixed, cts, ncts)) != 0)
+        goto out;
+    rc = 1;
     evote_decrypt_opts_t o = {.threads = (unsigned)threads};
     if ((rv = evote_decrypt_file(hsm, m, contest, in, out, &o, &st)) != EVOTE_OK) {
         rc = cli_fail(rv, "decrypt");
@@ -121,6 +171,7 @@ int cmd_decrypt(int argc, char **argv) {
     printf("%zu valid, %zu invalid; plaintexts written to %s\n", st.valid, st.invalid, out);
     rc = 0;
 out:
+    free(cts);
     evote_hsm_free(hsm);
     evote_manifest_free(m);
     return rc;

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # `evote decrypt` from the command line, on the token and lists of a small
 # demo: errors (PIN source, wrong PIN, key, contest, public key, input,
-# output) with their exit statuses and messages, then a decryption that
-# reproduces the demo's plaintext list byte for byte and tallies.
+# output) with their exit statuses and messages; refusals of a list that is
+# not the verified mix chain's final output (the box's own order, a subset,
+# a reordering, no chain given) and of missing/insufficient approvals (the
+# demo's policy needs 2 officials); then a decryption that reproduces the
+# demo's plaintext list byte for byte and tallies.
 set -euo pipefail
 evote=${EVOTE_CLI:?EVOTE_CLI must name the built evote}
 T=$(mktemp -d "${TMPDIR:-/tmp}/evote-test-XXXXXX")
@@ -25,8 +28,19 @@ expect() {
 D=$T/demo
 export SOFTHSM2_CONF=$D/softhsm2.conf
 C=proportional-tokyo
+# approvals by two officials (their tokens are in the demo's SoftHSM2 dir)
+approve() { # LIST AUTH SIGPREFIX
+  for i in 1 2; do
+    "$evote" decrypt authorize --manifest "$D/manifest.json" --contest $C --input "$1" \
+      --authorization "$2" --signature-out "$3$i.p7s" --token official-$i --key-label sign \
+      --pin-file "$D/official-$i.pin" >/dev/null || fail "official $i could not approve $1"
+  done
+}
+approve "$D/$C.mixed.bt" "$T/auth.json" "$T/sig"
+apr=(--authorization "$T/auth.json" --signature "$T/sig1.p7s" --signature "$T/sig2.p7s")
+chain=(--mix-chain "$D/$C.mix" --box "$D/airgap")
 dec=("$evote" decrypt --manifest "$D/manifest.json" --contest $C --token evote-demo
-     --key-label election-key --in "$D/$C.mixed.bt")  # the demo decrypts the verified mix output
+     --key-label election-key --in "$D/$C.mixed.bt" "${apr[@]}" "${chain[@]}")  # the verified mix output
 
 expect 0 "usage: evote decrypt" "$evote" decrypt --help
 expect 2 "need --manifest" "$evote" decrypt --contest $C
@@ -39,10 +53,11 @@ expect 1 "incorrect PIN \[EVOTE_ERR_PIN_INCORRECT\]" env EVOTE_PIN=wrong-pin-000
 [ ! -e "$T/p" ] || fail "a failed decrypt wrote output"
 export EVOTE_PIN=$(cat "$D/user-pin")
 expect 1 "EVOTE_ERR_KEY_NOT_FOUND" "$evote" decrypt --manifest "$D/manifest.json" \
-  --contest $C --token evote-demo --key-label no-such-key --in "$D/$C.ciphertexts.bt" --out "$T/p"
+  --contest $C --token evote-demo --key-label no-such-key --in "$D/$C.mixed.bt" --out "$T/p" \
+  "${apr[@]}" "${chain[@]}"
 expect 1 "EVOTE_ERR_TOKEN_NOT_FOUND" "$evote" decrypt --manifest "$D/manifest.json" \
-  --contest $C --token no-such-token --key-label election-key --in "$D/$C.ciphertexts.bt" \
-  --out "$T/p"
+  --contest $C --token no-such-token --key-label election-key --in "$D/$C.mixed.bt" \
+  --out "$T/p" "${apr[@]}" "${chain[@]}"
 expect 1 "EVOTE_ERR_CONTEST_UNKNOWN" "$evote" decrypt --manifest "$D/manifest.json" \
   --contest no-such-contest --token evote-demo --key-label election-key \
   --in "$D/$C.ciphertexts.bt" --out "$T/p"
@@ -57,6 +72,53 @@ expect 1 "EVOTE_ERR_BYTETREE" "$evote" decrypt --manifest "$D/manifest.json" --c
 expect 1 "EVOTE_ERR_NOT_FOUND" "$evote" decrypt --manifest "$D/manifest.json" --contest $C \
   --token evote-demo --key-label election-key --in "$T/none.bt" --out "$T/p"
 [ ! -e "$T/p" ] || fail "a failed decrypt wrote output"
+# approvals: none, one of the two required, one official twice, another list's
+nodec=("$evote" decrypt --manifest "$D/manifest.json" --contest $C --token evote-demo
+       --key-label election-key --in "$D/$C.mixed.bt" "${chain[@]}" --out "$T/p")
+expect 1 "EVOTE_ERR_POLICY" "${nodec[@]}"
+expect 1 "1 of the 2 required" "${nodec[@]}" --authorization "$T/auth.json" --signature "$T/sig1.p7s"
+expect 1 "EVOTE_ERR_POLICY" "${nodec[@]}" --authorization "$T/auth.json" \
+  --signature "$T/sig1.p7s" --signature "$T/sig1.p7s"
+approve "$D/$C.ciphertexts.bt" "$T/auth-box.json" "$T/sbox"
+expect 1 "EVOTE_ERR" "${nodec[@]}" --authorization "$T/auth-box.json" \
+  --signature "$T/sbox1.p7s" --signature "$T/sbox2.p7s"
+[ ! -e "$T/p" ] || fail "a decrypt without approvals wrote output"
+# not the mix chain's final output, though approved: the box's own order, a
+# subset, a reordering of the mixed list; no chain given; a chain from
+# another contest
+expect 1 "EVOTE_ERR_NOT_MIX_OUTPUT" "$evote" decrypt --manifest "$D/manifest.json" --contest $C \
+  --token evote-demo --key-label election-key --in "$D/$C.ciphertexts.bt" --out "$T/p" \
+  --authorization "$T/auth-box.json" --signature "$T/sbox1.p7s" --signature "$T/sbox2.p7s" \
+  "${chain[@]}"
+# a list is node(node(C1_1..C1_N), node(C2_1..C2_N)), each point 81 bytes
+python3 - "$D/$C.mixed.bt" "$T/subset.bt" "$T/reordered.bt" <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack(">I", b[6:10])[0]
+half = 5 + 81 * n
+h1, h2 = b[5:5 + half], b[5 + half:]
+assert len(h2) == half and b[0] == 0 and h1[0] == 0
+pts = lambda h: [h[5 + 81 * i:5 + 81 * (i + 1)] for i in range(n)]
+def lst(a, c):
+    node = lambda ps: b"\0" + struct.pack(">I", len(ps)) + b"".join(ps)
+    return b"\0" + struct.pack(">I", 2) + node(a) + node(c)
+a, c = pts(h1), pts(h2)
+open(sys.argv[2], "wb").write(lst(a[:-1], c[:-1]))
+open(sys.argv[3], "wb").write(lst(a[1:2] + a[:1] + a[2:], c[1:2] + c[:1] + c[2:]))
+PY
+for l in subset reordered; do
+  approve "$T/$l.bt" "$T/auth-$l.json" "$T/s$l"
+  expect 1 "EVOTE_ERR_NOT_MIX_OUTPUT" "$evote" decrypt --manifest "$D/manifest.json" \
+    --contest $C --token evote-demo --key-label election-key --in "$T/$l.bt" --out "$T/p" \
+    --authorization "$T/auth-$l.json" --signature "$T/s${l}1.p7s" --signature "$T/s${l}2.p7s" \
+    "${chain[@]}"
+done
+expect 1 "give --mix-chain" "$evote" decrypt --manifest "$D/manifest.json" --contest $C \
+  --token evote-demo --key-label election-key --in "$D/$C.mixed.bt" --out "$T/p" "${apr[@]}"
+expect 1 "EVOTE_ERR" "${nodec[@]}" "${apr[@]}" --mix-chain "$D/district-tokyo-1.mix"
+expect 2 "--unmixed excludes" "${dec[@]}" --out "$T/p" --unmixed
+[ ! -e "$T/p" ] || fail "a refused decrypt wrote output"
+
 # the output exists already
 expect 1 "EVOTE_ERR_EXISTS" "${dec[@]}" --out "$D/$C.plaintexts"
 
@@ -68,5 +130,10 @@ unset EVOTE_PIN
 printf '%s\n' "$(cat "$D/user-pin")" >"$T/pin"
 expect 0 "12 valid" "${dec[@]}" --out "$T/p1" --threads 1 --sessions 1 --pin-file "$T/pin"
 cmp "$T/p1" "$D/$C.plaintexts" || fail "single-thread plaintext list differs"
+# practice: --unmixed decrypts the box's own list, with a warning
+expect 0 "WARNING: --unmixed" "$evote" decrypt --manifest "$D/manifest.json" --contest $C \
+  --token evote-demo --key-label election-key --in "$D/$C.ciphertexts.bt" --out "$T/pu" \
+  --pin-file "$T/pin" --authorization "$T/auth-box.json" --signature "$T/sbox1.p7s" \
+  --signature "$T/sbox2.p7s" --unmixed
 expect 0 "(total)" "$evote" tally --manifest "$D/manifest.json" --plaintexts "$T/p1"
 echo "hsm_decrypt: all checks passed"

@@ -116,9 +116,18 @@ for c in district-tokyo-1 proportional-tokyo; do
     --party 1 --in "$full/bundle/ciphertexts/$c.bt" --out "$full/mix/$c" --quiet "${aud[@]}" 2>/dev/null
   rm "$full/decrypt/$c.input.bt" "$full/decrypt/$c.plaintexts" "$full/tally/$c.json"
   cp "$full/mix/$c/ShuffledCiphertexts.bt" "$full/decrypt/$c.input.bt"
+  # two officials approve the mixed list (the demo's policy), which is
+  # decrypted only as the output of the chain just verified
+  for i in 1 2; do
+    "$evote" decrypt authorize --manifest "$full/manifest.json" --contest "$c" \
+      --input "$full/decrypt/$c.input.bt" --authorization "$work/auth-$c.json" \
+      --signature-out "$work/auth-$c.$i.p7s" --token official-$i --key-label sign \
+      --pin-file "$ws/official-$i.pin" >/dev/null
+  done
   "$evote" decrypt --manifest "$full/manifest.json" --contest "$c" --token evote-demo \
     --key-label election-key --in "$full/decrypt/$c.input.bt" --out "$full/decrypt/$c.plaintexts" \
-    "${aud[@]}" >/dev/null 2>&1
+    --mix-chain "$full/mix/$c" --authorization "$work/auth-$c.json" \
+    --signature "$work/auth-$c.1.p7s" --signature "$work/auth-$c.2.p7s" "${aud[@]}" >/dev/null 2>&1
   "$evote" tally --manifest "$full/manifest.json" --plaintexts "$full/decrypt/$c.plaintexts" \
     --json "$full/tally/$c.json" "${aud[@]}" >/dev/null 2>&1
 done
