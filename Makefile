@@ -3,6 +3,7 @@
 #   make check   install missing packages, build, run every test (also under ASan+UBSan)
 #   make bench   build and run the benchmarks
 #   make install install library, headers, pkg-config file and `evote`
+#   make fuzz    build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -10,7 +11,7 @@ PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all deps build demo check check-fast check-asan bench install clean format-check
+.PHONY: all deps build demo check check-fast check-asan bench install clean format-check fuzz
 
 all: build
 
@@ -57,3 +58,18 @@ format-check:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# ---- fuzzing (fuzz/README.md) -----------------------------------------------
+# Needs clang (Debian: clang, libclang-rt-14-dev; scripts/deps.d/fuzz.list is
+# not used by `make check`). Each harness runs FUZZ_SECONDS over a working
+# copy of its seed corpus; crashes are kept in fuzz/crashes/<harness>/.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_ONLY    ?=
+
+fuzz: $(DEPS_STAMP)
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs $(FUZZ_CC): apt-get install clang libclang-rt-14-dev" >&2; exit 1; }
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=$(FUZZ_CC) -DCMAKE_BUILD_TYPE=Debug -DEVOTE_FUZZ=ON -DBUILD_TESTING=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_ONLY="$(FUZZ_ONLY)" bash fuzz/run-libfuzzer.sh

@@ -503,32 +503,41 @@ static int step_check(struct demo *d) {
 
 /* The election record in the layout of PROTOCOL §17, checked by evote verify. */
 static int step_record(struct demo *d) {
-    struct demo_record_file f[3 + 3 * DEMO_MAX_CONTESTS];
-    char rel[3 * DEMO_MAX_CONTESTS][EVOTE_ID_MAX + 32];
-    size_t n = 0;
+    struct demo_record_file f[4 + 4 * DEMO_MAX_CONTESTS];
+    char rel[4 * DEMO_MAX_CONTESTS][EVOTE_ID_MAX + 32];
+    size_t n = 0, k = 0;
     f[n++] = (struct demo_record_file){"manifest.json", d->manifest_path};
     f[n++] = (struct demo_record_file){"election-key.pem", d->pubkey_path};
     f[n++] = (struct demo_record_file){"keygen/keygen-record.json", d->record_path};
+    f[n++] = (struct demo_record_file){"bundle", d->box.media};
     for (size_t ci = 0; ci < d->ncontests; ci++) {
         struct contest_run *c = &d->contests[ci];
-        char *r = rel[3 * ci];
-        snprintf(r, sizeof(rel[0]), "decrypt/%s.input.bt", c->id);
-        f[n++] = (struct demo_record_file){r, c->list_path};
-        snprintf(r + sizeof(rel[0]), sizeof(rel[0]), "decrypt/%s.plaintexts", c->id);
-        f[n++] = (struct demo_record_file){r + sizeof(rel[0]), c->plaintexts_path};
-        snprintf(r + 2 * sizeof(rel[0]), sizeof(rel[0]), "tally/%s.json", c->id);
-        f[n++] = (struct demo_record_file){r + 2 * sizeof(rel[0]), c->tally_path};
+        snprintf(rel[k], sizeof(rel[0]), "mix/%s", c->id);
+        f[n++] = (struct demo_record_file){rel[k++], c->mix_dir};
+        snprintf(rel[k], sizeof(rel[0]), "decrypt/%s.input.bt", c->id);
+        f[n++] = (struct demo_record_file){rel[k++], c->list_path};
+        snprintf(rel[k], sizeof(rel[0]), "decrypt/%s.plaintexts", c->id);
+        f[n++] = (struct demo_record_file){rel[k++], c->plaintexts_path};
+        snprintf(rel[k], sizeof(rel[0]), "tally/%s.json", c->id);
+        f[n++] = (struct demo_record_file){rel[k++], c->tally_path};
     }
     snprintf(d->published, sizeof(d->published), "%s/record", d->dir);
     return demo_record_publish(d->audit, d->published, f, n);
 }
 
 static int step_inspect(struct demo *d) {
+    evote_hsm_token_info_t ti;
+    evote_err_t rv = evote_hsm_token_info(d->hsm, &ti);
+    if (rv != EVOTE_OK)
+        return fail("token info", rv);
+    /* By slot, not --token-label: pkcs11-tool matches labels by prefix, and
+     * the demo's other tokens may share this one's as a prefix. SoftHSM2
+     * derives the slot id from the token, so it stays valid after the demo. */
     printf("\nInspect the token (the private key shows as sensitive, never extractable):\n"
            "  SOFTHSM2_CONF=%s EVOTE_PIN=\"$(cat %s)\" \\\n"
-           "    pkcs11-tool --module %s --token-label %s \\\n"
+           "    pkcs11-tool --module %s --slot %lu \\\n"
            "    --login --pin env:EVOTE_PIN --list-objects\n",
-           d->conf, d->pin_path, d->module, DEMO_TOKEN);
+           d->conf, d->pin_path, d->module, ti.slot_id);
     if (!d->keep)
         printf("(this workspace is removed now: run `evote demo --keep` or `--dir DIR` to "
                "keep it)\n");

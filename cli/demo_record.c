@@ -30,7 +30,8 @@
 
 #define OP_TOKEN "evote-demo-operator"
 #define OP_KEY "operator"
-#define MAX_SNAP 256
+#define MAX_SNAP 1024
+#define MAX_DEPTH 3
 
 struct snap {
     char *rel[MAX_SNAP];
@@ -53,30 +54,39 @@ static void snap_clear(struct snap *s) {
 
 /* Not artefacts: the token store, PINs, keys, the log itself, the record. */
 static bool skipped(const char *name) {
-    static const char *const skip[] = {"tokens", "record", "softhsm2.conf", "user-pin",
-                                       "so-pin", "operator-pin", "operator-so-pin",
+    static const char *const skip[] = {"tokens", "record", "softhsm2.conf",
                                        "operators-ca.pem", "audit.log", "audit.log.lock"};
     for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
         if (strcmp(name, skip[i]) == 0)
             return true;
-    return name[0] == '.' || strstr(name, ".tmp.") != NULL;
+    return name[0] == '.' || strstr(name, ".tmp") != NULL || strstr(name, "pin") != NULL;
+}
+
+static void snap_walk(const char *dir, const char *rel, struct snap *s, int depth) {
+    char path[PATH_MAX + 256];
+    snprintf(path, sizeof(path), "%s%s%s", dir, rel[0] ? "/" : "", rel);
+    struct dirent **names = NULL;
+    int k = scandir(path, &names, NULL, alphasort);
+    for (int i = 0; i < k; i++) {
+        char r[PATH_MAX], p[PATH_MAX + 256];
+        struct stat st;
+        snprintf(r, sizeof(r), "%s%s%.255s", rel, rel[0] ? "/" : "", names[i]->d_name);
+        snprintf(p, sizeof(p), "%s/%s", dir, r);
+        if (!skipped(names[i]->d_name) && s->n < MAX_SNAP && stat(p, &st) == 0) {
+            if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH)
+                snap_walk(dir, r, s, depth + 1);
+            else if (S_ISREG(st.st_mode) && evote_sha256_file(p, s->h[s->n]) == EVOTE_OK &&
+                     (s->rel[s->n] = strdup(r)) != NULL)
+                s->n++;
+        }
+        free(names[i]);
+    }
+    free(names);
 }
 
 static void snap_take(const char *dir, struct snap *s) {
     snap_clear(s);
-    struct dirent **names = NULL;
-    int k = scandir(dir, &names, NULL, alphasort);
-    for (int i = 0; i < k; i++) {
-        char p[PATH_MAX + 256];
-        struct stat st;
-        snprintf(p, sizeof(p), "%s/%s", dir, names[i]->d_name);
-        if (!skipped(names[i]->d_name) && s->n < MAX_SNAP && stat(p, &st) == 0 &&
-            S_ISREG(st.st_mode) && evote_sha256_file(p, s->h[s->n]) == EVOTE_OK &&
-            (s->rel[s->n] = strdup(names[i]->d_name)) != NULL)
-            s->n++;
-        free(names[i]);
-    }
-    free(names);
+    snap_walk(dir, "", s, 0);
 }
 
 static int ossl_fail(const char *what) {
@@ -283,8 +293,31 @@ int demo_audit_after(struct demo_audit *a, const char *step, int step_rc,
     return rv == EVOTE_OK ? 0 : cli_fail(rv, "audit");
 }
 
-/* Copy src into the record at rel (creating directories). */
+static int publish(const char *record, const char *rel, const char *src);
+
+/* Copy the directory tree src into the record at rel. */
+static int publish_tree(const char *record, const char *rel, const char *src) {
+    struct dirent **names = NULL;
+    int k = scandir(src, &names, NULL, alphasort), rc = k < 0 ? 1 : 0;
+    for (int i = 0; i < k; i++) {
+        const char *d = names[i]->d_name;
+        if (rc == 0 && strcmp(d, ".") != 0 && strcmp(d, "..") != 0) {
+            char r[PATH_MAX], p[PATH_MAX];
+            snprintf(r, sizeof(r), "%.2000s/%.255s", rel, d);
+            snprintf(p, sizeof(p), "%.2000s/%.255s", src, d);
+            rc = publish(record, r, p);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+/* Copy src (a file or a directory tree) into the record at rel. */
 static int publish(const char *record, const char *rel, const char *src) {
+    struct stat st;
+    if (stat(src, &st) == 0 && S_ISDIR(st.st_mode))
+        return publish_tree(record, rel, src);
     char dst[PATH_MAX + 256];
     snprintf(dst, sizeof(dst), "%s/%s", record, rel);
     for (char *s = strchr(dst + strlen(record) + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {

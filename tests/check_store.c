@@ -288,9 +288,10 @@ START_TEST(test_schema) {
     /* not a database */
     char junk[600];
     snprintf(junk, sizeof(junk), "%s/junk.db", dir);
-    evt_write(junk, "this is not sqlite, not at all, no.................................."
-                    "...............................................................",
-              140);
+    static const char junktext[] =
+        "this is not sqlite, not at all, no.................................."
+        "...............................................................";
+    evt_write(junk, junktext, sizeof(junktext) - 1);
     ck_assert_int_eq(evote_store_open_sqlite(&s, junk), EVOTE_ERR_STORE);
     ck_assert_int_eq(evote_store_open_sqlite(&s, "/nonexistent/dir/x.db"), EVOTE_ERR_STORE);
 }

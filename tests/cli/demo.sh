@@ -33,9 +33,13 @@ grep -q "SOFTHSM2_CONF=$T/demo/softhsm2.conf" <<<"$out" || fail "no inspection h
 grep -q -- "--pin env:EVOTE_PIN" <<<"$out" || fail "inspection hint puts the PIN elsewhere"
 ! grep -q -- "$(cat "$T/demo/user-pin")" <<<"$out" || fail "demo printed the PIN"
 
+# the printed command, as printed: module and slot of the election token
+# (pkcs11-tool's --token-label matches by prefix, so the demo names a slot)
 module=$(grep -o -- "--module [^ ]*" <<<"$out" | head -n1 | cut -d' ' -f2)
+slot=$(grep -o -- "--slot [0-9]*" <<<"$out" | head -n1 | cut -d' ' -f2)
+[ -n "$slot" ] || fail "inspection hint names no slot"
 listing=$(SOFTHSM2_CONF=$T/demo/softhsm2.conf EVOTE_PIN=$(cat "$T/demo/user-pin") \
-  pkcs11-tool --module "$module" --token-label evote-demo --login --pin env:EVOTE_PIN \
+  pkcs11-tool --module "$module" --slot "$slot" --login --pin env:EVOTE_PIN \
   --list-objects 2>&1) || fail "pkcs11-tool: $listing"
 echo "$listing"
 priv=$(awk '/^Private Key Object/{p=1} /^Public Key Object/{p=0} p' <<<"$listing")
@@ -48,6 +52,10 @@ grep -q "never extractable" <<<"$access" || fail "private key extractable: $acce
 ! grep -q -E "(^|, )extractable" <<<"${access#*:}" || fail "private key extractable: $access"
 grep -q "Usage: *derive$" <<<"$priv" || fail "private key usage is not derive only"
 [ "$(grep -c '^Private Key Object' <<<"$listing")" -eq 1 ] || fail "more than one private key"
+# and it is the election token, not one of the officials' or the operator's
+slots=$(SOFTHSM2_CONF=$T/demo/softhsm2.conf pkcs11-tool --module "$module" -T 2>&1)
+label=$(awk -v id="(0x$(printf '%x' "$slot"))" '/^Slot /{p = index($0, id) > 0} p && /token label/{sub(/.*: /, ""); print; exit}' <<<"$slots")
+[ "$label" = evote-demo ] || fail "slot $slot holds token '$label', not the election token: $slots"
 
 # Without --dir/--keep the workspace goes away afterwards.
 mkdir "$T/tmp"

@@ -6,12 +6,13 @@ set -euo pipefail
 evote=${EVOTE_CLI:?}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-n=${EVOTE_TEST_QUICK:+8}
-n=${n:-30}
+n=${EVOTE_TEST_QUICK:+6}
+n=${n:-10}
 
 "$evote" demo --ballots "$n" --dir "$work/a" >"$work/a.out" 2>&1 || { cat "$work/a.out"; exit 1; }
 grep -q 'evote verify PASS' "$work/a.out"
-# A second run: same manifest (the demo's), other key, ballots and trail.
+# A second run: another election (its officials, pinned in the manifest,
+# are new), other key, ballots and trail.
 "$evote" demo --ballots "$n" --dir "$work/b" >/dev/null 2>&1
 rec=$work/a/record
 
@@ -22,7 +23,8 @@ import json, sys
 r = json.load(sys.stdin)
 assert r["ok"] is True
 st = {c["id"]: c["status"] for c in r["checks"]}
-for k in ("manifest", "key-ceremony", "tally", "audit", "audit-coverage"):
+for k in ("manifest", "key-ceremony", "opening", "box-log", "program", "bundle", "mix",
+          "tally", "audit", "audit-coverage"):
     assert st[k] == "PASS", (k, st[k])
 '
 "$evote" audit verify "$rec/audit/audit.log" --ca "$rec/audit/operators-ca.pem" \
@@ -66,7 +68,7 @@ fresh; flip "$work/t/election-key.pem";                    expect key-ceremony -
 fresh; rm "$work/t/keygen/keygen-record.json";             expect key-ceremony EVOTE_ERR_NOT_FOUND "key record missing"
 fresh; cp "$work/b/record/election-key.pem" "$work/t/";    expect key-ceremony EVOTE_ERR_KEY_MISMATCH "key swapped"
 fresh; cp "$work/b/record/keygen/keygen-record.json" "$work/t/keygen/"
-                                                           expect key-ceremony EVOTE_ERR_KEY_MISMATCH "key record swapped"
+                                                           expect key-ceremony EVOTE_ERR_MANIFEST_MISMATCH "key record swapped"
 fresh; sed -i 's/"CKA_EXTRACTABLE": false/"CKA_EXTRACTABLE": true/' "$work/t/keygen/keygen-record.json"
                                                            expect key-ceremony EVOTE_ERR_KEY_POLICY "key policy"
 
@@ -76,14 +78,14 @@ fresh; cp "$work/b/record/decrypt/$c1.input.bt" "$work/t/decrypt/"
 fresh; flip "$work/t/decrypt/$c1.plaintexts";              expect tally - "plaintexts byte"
 fresh; rm "$work/t/decrypt/$c1.plaintexts";                expect tally EVOTE_ERR_NOT_FOUND "plaintexts missing"
 fresh; cp "$work/b/record/decrypt/$c1.plaintexts" "$work/t/decrypt/"
-                                                           expect tally EVOTE_ERR_DIGEST_MISMATCH "plaintexts swapped"
+                                                           expect tally EVOTE_ERR_MANIFEST_MISMATCH "plaintexts swapped"
 fresh; flip "$work/t/tally/$c1.json";                      expect tally - "tally byte"
 fresh; rm "$work/t/tally/$c1.json";                        expect tally EVOTE_ERR_NOT_FOUND "tally missing"
 fresh; cp "$work/b/record/tally/$c1.json" "$work/t/tally/"; expect tally - "tally swapped"
 
 fresh; flip "$work/t/audit/audit.log";                     expect audit - "audit byte"
 fresh; rm "$work/t/audit/audit.log";                       expect audit-coverage EVOTE_ERR_AUDIT_CHAIN "audit missing"
-fresh; cp "$work/b/record/audit/audit.log" "$work/t/audit/"; expect audit-coverage EVOTE_ERR_AUDIT_CHAIN "audit swapped"
+fresh; cp "$work/b/record/audit/audit.log" "$work/t/audit/"; expect audit EVOTE_ERR_MANIFEST_MISMATCH "audit swapped"
 fresh; cp "$work/b/record/audit/operators-ca.pem" "$work/t/audit/"
                                                            expect audit EVOTE_ERR_CERT_CHAIN "operators' CA swapped"
 fresh; head -n -2 "$work/t/audit/audit.log" >"$work/t/x" && mv "$work/t/x" "$work/t/audit/audit.log"
@@ -91,12 +93,19 @@ fresh; head -n -2 "$work/t/audit/audit.log" >"$work/t/x" && mv "$work/t/x" "$wor
 fresh; echo extra >"$work/t/tally/extra.txt";              expect audit-coverage EVOTE_ERR_AUDIT_CHAIN "unrecorded file"
 echo "verify_demo: record passes; every corruption caught by its check"
 
-# ---- the record grows a mix chain: mix, decrypt the mixed list, count, each
-# step run through the CLI and recorded by the demo operator's token.
+fresh; flip "$work/t/bundle/ballots/$c1.evbx";             expect bundle EVOTE_ERR_DIGEST_MISMATCH "bundle ballots byte"
+fresh; rm "$work/t/bundle/opening.json";                   expect bundle - "bundle opening missing"
+fresh; cp "$work/b/record/bundle/closing.json" "$work/t/bundle/"
+                                                           expect bundle - "bundle closing swapped"
+fresh; f=$(ls "$work/t/mix/$c1/proofs/"PoSReply*.bt | head -n1); flip "$f"
+                                                           expect mix - "demo mix proof byte"
+
+# ---- the mix, decryption and count again, each step run through the CLI
+# and recorded by the demo operator's token (the audit hook end to end).
 ws=$work/a
 full=$work/full
 cp -a "$rec" "$full"
-mkdir "$full/mix"
+rm -rf "$full/mix" && mkdir "$full/mix"
 export SOFTHSM2_CONF=$ws/softhsm2.conf
 EVOTE_OPERATOR_PIN=$(cat "$ws/operator-pin")
 EVOTE_PIN=$(cat "$ws/user-pin")
@@ -104,7 +113,7 @@ export EVOTE_OPERATOR_PIN EVOTE_PIN
 aud=(--audit-log "$full/audit/audit.log" --operator-token evote-demo-operator)
 for c in district-tokyo-1 proportional-tokyo; do
   "$evote" mix --manifest "$full/manifest.json" --contest "$c" --pubkey "$full/election-key.pem" \
-    --party 1 --in "$full/decrypt/$c.input.bt" --out "$full/mix/$c" --quiet "${aud[@]}" 2>/dev/null
+    --party 1 --in "$full/bundle/ciphertexts/$c.bt" --out "$full/mix/$c" --quiet "${aud[@]}" 2>/dev/null
   rm "$full/decrypt/$c.input.bt" "$full/decrypt/$c.plaintexts" "$full/tally/$c.json"
   cp "$full/mix/$c/ShuffledCiphertexts.bt" "$full/decrypt/$c.input.bt"
   # two officials approve the mixed list (the demo's policy), which is
@@ -134,6 +143,5 @@ fresh; rm "$work/t/mix/$c1/protInfo.xml";                  expect mix - "mix pro
 fresh; cp "$work/a/record/decrypt/$c1.input.bt" "$work/t/decrypt/"
                                                            expect mix EVOTE_ERR_NOT_MIX_OUTPUT "unmixed list decrypted"
 fresh; rm -rf "$work/t/mix/$c1";                           expect mix EVOTE_ERR_NOT_FOUND "mix chain missing"
-fresh; mkdir "$work/t/bundle"; echo junk >"$work/t/bundle/index.json"
-                                                           expect bundle - "junk bundle"
+fresh; echo junk >"$work/t/bundle/index.json";            expect bundle - "junk bundle index"
 echo "verify_demo: mix chain verified; its corruptions caught"
