@@ -25,6 +25,7 @@
 
 #include <openssl/rand.h>
 
+#include "cli_ceremony.h"
 #include "cli_hsm.h"
 #include "demo_box.h"
 #include "commands.h"
@@ -392,6 +393,38 @@ static int step_mix(struct demo *d) {
     return 0;
 }
 
+/* Before any ciphertext reaches the token: two officials approve this exact
+ * list, and the list must be the whole final output of the mix chain that
+ * verifies from the imported box's list — the checks `evote decrypt` makes. */
+static int step_approve(struct demo *d) {
+    for (size_t ci = 0; ci < d->ncontests; ci++) {
+        struct contest_run *c = &d->contests[ci];
+        char auth[PATH_MAX], sig[2][PATH_MAX];
+        const char *sigs[2] = {sig[0], sig[1]};
+        uint8_t lh[EVOTE_HASH_LEN];
+        evote_ct_t *cts = NULL;
+        size_t n = 0;
+        evote_err_t rv;
+        snprintf(auth, sizeof(auth), "%s/%s.decrypt-authorization.json", d->dir, c->id);
+        printf("approve    %s: officials 1 and 2 sign the decryption of %s\n", c->id,
+               c->list_path);
+        if (demo_box_approve(&d->box, d->manifest_path, c->id, c->list_path, auth, sig) != 0)
+            return 1;
+        if ((rv = evote_sha256_file(c->list_path, lh)) != EVOTE_OK ||
+            (rv = evote_ctlist_read(c->list_path, &cts, &n)) != EVOTE_OK)
+            return fail("decryption input", rv);
+        char box[PATH_MAX];
+        snprintf(box, sizeof(box), "%s", d->box.airgap);
+        int rc = cli_check_authorization(d->m, c->id, lh, auth, sigs, 2);
+        if (rc == 0)
+            rc = cli_check_mix_output(d->m, c->id, d->pk, c->mix_dir, box, false, cts, n);
+        free(cts);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int step_decrypt(struct demo *d) {
     evote_err_t rv;
     evote_decrypt_opts_t o = {.threads = (unsigned)d->threads};
@@ -519,7 +552,7 @@ static const struct {
     {"manifest", step_manifest},   {"voters", step_voters},       {"keygen", step_keygen},
     {"box-open", step_box_open},   {"cast", step_cast},           {"sign", step_sign},
     {"receive", step_receive},     {"box-close", step_box_close}, {"lists", step_lists},
-    {"mix", step_mix},             {"decrypt", step_decrypt},     {"tally", step_tally},
+    {"mix", step_mix},             {"approve", step_approve},     {"decrypt", step_decrypt},     {"tally", step_tally},
     {"check", step_check},         {"record", step_record},       {"inspect", step_inspect},
 };
 

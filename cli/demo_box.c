@@ -322,3 +322,23 @@ void demo_box_free(struct demo_box *b) {
     evote_store_free(b->s);
     b->s = NULL;
 }
+
+/* Officials 1 and 2 approve decrypting exactly list (PROTOCOL §15): each
+ * signs the authorisation auth (created by the first) with their own token,
+ * as `evote decrypt authorize` run by the official; sig[i] receives the
+ * signature paths. */
+int demo_box_approve(const struct demo_box *b, const char *manifest, const char *contest,
+                     const char *list, const char *auth, char sig[2][PATH_MAX]) {
+    for (int i = 0; i < 2; i++) {
+        snprintf(sig[i], PATH_MAX, "%s.official-%d.p7s", auth, i + 1);
+        char token[32];
+        snprintf(token, sizeof(token), "official-%d", i + 1);
+        const char *args[] = {"decrypt", "authorize", "--manifest", manifest, "--contest",
+                              contest, "--input", list, "--authorization", auth,
+                              "--signature-out", sig[i], "--token", token, "--key-label", "sign",
+                              "--pin-file", b->pin[i], NULL};
+        if (run_evote(args) != 0)
+            return 1;
+    }
+    return 0;
+}

@@ -40,6 +40,9 @@ int demo_box_flush(struct demo_box *b);
 int demo_box_close(struct demo_box *b, const char *manifest, const char *pubkey);
 /* The imported ciphertext list of a contest. */
 void demo_box_list_path(const struct demo_box *b, const char *contest, char *out, size_t cap);
+/* Officials 1 and 2 sign the decryption authorisation auth for list. */
+int demo_box_approve(const struct demo_box *b, const char *manifest, const char *contest,
+                     const char *list, const char *auth, char sig[2][PATH_MAX]);
 void demo_box_free(struct demo_box *b);
 
 #endif
