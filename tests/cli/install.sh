@@ -19,7 +19,12 @@ export PKG_CONFIG_PATH="$libdir"
 # pkg-config's prefix is the configured one; point it at the scratch prefix.
 cflags=$(pkg-config --define-variable=prefix="$work/prefix" --cflags libevote)
 libs=$(pkg-config --define-variable=prefix="$work/prefix" --libs libevote)
-cc -std=c11 -Wall -Wextra -Werror $cflags "$src/examples/encrypt_ballot.c" $libs \
+# A sanitizer build's library needs the sanitizer runtime in the program too.
+san=
+if nm -D "$(find "$work/prefix" -name 'libevote.so*' -type f | head -n 1)" | grep -q __asan_init; then
+  san="-fsanitize=address,undefined"
+fi
+cc -std=c11 -Wall -Wextra -Werror $san $cflags "$src/examples/encrypt_ballot.c" $libs \
    -Wl,-rpath,"$work/prefix/lib" -Wl,-rpath,"$(dirname "$libdir")" -o "$work/encrypt_ballot"
 
 # A manifest and a public key to encrypt under (any P-256 key will do).
