@@ -588,7 +588,7 @@ static void usage(FILE *f) {
             "Run a whole practice election in a fresh directory: a SoftHSM2 token\n"
             "in that directory, the election key generated inside it, a manifest\n"
             "with a district and a proportional contest, N random ballots per\n"
-            "contest (default 2000; each proof verified), ciphertext lists,\n"
+            "contest (default 500; each proof verified), ciphertext lists,\n"
             "decryption through the token, the tally, and a check that the tally\n"
             "equals the ballots cast (exit status 1 if not). Every step is signed\n"
             "into an audit log by a demo operator's token, and DIR/record is the\n"
@@ -610,7 +610,7 @@ int cmd_demo(int argc, char **argv) {
     int c, rc = 0;
 
     memset(&d, 0, sizeof(d));
-    d.ballots = 2000;
+    d.ballots = 500;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
