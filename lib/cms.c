@@ -52,35 +52,77 @@ void evote_cms_verifier_free(evote_cms_verifier_t *v) {
     free(v);
 }
 
-static evote_err_t add_certs(evote_cms_verifier_t *v, const uint8_t *data, size_t len,
-                             const char *what) {
+/*
+ * Certificates and CRLs load the same way: every PEM object of the kind in
+ * the buffer, or else the whole buffer as one DER object. One loader serves
+ * both, driven by a small table of the type's functions.
+ */
+struct pki_kind {
+    const char *noun; /* in "no PEM or DER <noun>" */
+    void *(*read_pem)(BIO *bio);
+    void *(*read_der)(const unsigned char **p, long len);
+    /* Puts obj into the verifier; takes ownership of obj whatever happens. */
+    evote_err_t (*keep)(evote_cms_verifier_t *v, void *obj);
+    void (*free_obj)(void *obj);
+};
+
+static void *cert_pem(BIO *bio) { return PEM_read_bio_X509(bio, NULL, NULL, NULL); }
+static void *cert_der(const unsigned char **p, long len) { return d2i_X509(NULL, p, len); }
+static void cert_free(void *x) { X509_free(x); }
+static evote_err_t cert_keep(evote_cms_verifier_t *v, void *obj) {
+    evote_err_t ret = EVOTE_OK;
+    X509 *x = obj;
+    OSSL_GUARD(X509_STORE_add_cert(v->store, x));
+    ENSURE(sk_X509_push(v->cas, x) > 0, EVOTE_ERR_NOMEM, "out of memory");
+    x = NULL; /* v->cas owns it now */
+out:
+    X509_free(x);
+    return ret;
+}
+
+static void *crl_pem(BIO *bio) { return PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL); }
+static void *crl_der(const unsigned char **p, long len) { return d2i_X509_CRL(NULL, p, len); }
+static void crl_free(void *c) { X509_CRL_free(c); }
+static evote_err_t crl_keep(evote_cms_verifier_t *v, void *obj) {
+    evote_err_t ret = EVOTE_OK;
+    OSSL_GUARD(X509_STORE_add_crl(v->store, obj)); /* the store takes its own reference */
+    v->ncrls++;
+out:
+    X509_CRL_free(obj);
+    return ret;
+}
+
+static const struct pki_kind kind_cert = {"certificate", cert_pem, cert_der, cert_keep,
+                                          cert_free};
+static const struct pki_kind kind_crl = {"CRL", crl_pem, crl_der, crl_keep, crl_free};
+
+static evote_err_t add_pki(evote_cms_verifier_t *v, const struct pki_kind *k,
+                           const uint8_t *data, size_t len, const char *what) {
     evote_err_t ret = EVOTE_OK;
     BIO *bio = NULL;
-    X509 *x = NULL;
+    void *obj = NULL;
     int added = 0;
 
     ENSURE(len <= PEM_FILE_MAX && len <= INT32_MAX, EVOTE_ERR_TOO_LARGE, "%s: too large",
            what);
     ALLOC_GUARD(bio = BIO_new_mem_buf(data, (int)len));
-    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-        OSSL_GUARD(X509_STORE_add_cert(v->store, x));
-        ENSURE(sk_X509_push(v->cas, x) > 0, EVOTE_ERR_NOMEM, "out of memory");
-        x = NULL;
+    while ((obj = k->read_pem(bio)) != NULL) {
+        GUARD(k->keep(v, obj));
         added++;
     }
     ERR_clear_error();
     if (added == 0) {
         const unsigned char *p = data;
-        x = d2i_X509(NULL, &p, (long)len);
-        ENSURE(x != NULL && p == data + len, EVOTE_ERR_FORMAT,
-               "%s: no PEM or DER certificate", what);
-        OSSL_GUARD(X509_STORE_add_cert(v->store, x));
-        ENSURE(sk_X509_push(v->cas, x) > 0, EVOTE_ERR_NOMEM, "out of memory");
-        x = NULL;
+        obj = k->read_der(&p, (long)len);
+        if (obj == NULL || p != data + len) {
+            k->free_obj(obj);
+            ret = evote_fail(EVOTE_ERR_FORMAT, "%s: no PEM or DER %s", what, k->noun);
+            goto out;
+        }
+        GUARD(k->keep(v, obj));
     }
 out:
     ERR_clear_error();
-    X509_free(x);
     BIO_free(bio);
     return ret;
 }
@@ -89,7 +131,7 @@ evote_err_t evote_cms_verifier_add_ca(evote_cms_verifier_t *v, const uint8_t *da
                                       size_t len) {
     if (v == NULL || data == NULL)
         return evote_fail(EVOTE_ERR_ARG, "add CA: bad argument");
-    return add_certs(v, data, len, "CA certificate");
+    return add_pki(v, &kind_cert, data, len, "CA certificate");
 }
 
 evote_err_t evote_cms_verifier_add_ca_file(evote_cms_verifier_t *v, const char *path) {
@@ -98,41 +140,9 @@ evote_err_t evote_cms_verifier_add_ca_file(evote_cms_verifier_t *v, const char *
     size_t len = 0;
     ENSURE(v != NULL && path != NULL, EVOTE_ERR_ARG, "add CA: bad argument");
     GUARD(evote_read_file(path, PEM_FILE_MAX, &data, &len));
-    GUARD(add_certs(v, data, len, path));
+    GUARD(add_pki(v, &kind_cert, data, len, path));
 out:
     free(data);
-    return ret;
-}
-
-static evote_err_t add_crls(evote_cms_verifier_t *v, const uint8_t *data, size_t len,
-                            const char *what) {
-    evote_err_t ret = EVOTE_OK;
-    BIO *bio = NULL;
-    X509_CRL *crl = NULL;
-    int added = 0;
-
-    ENSURE(len <= PEM_FILE_MAX, EVOTE_ERR_TOO_LARGE, "%s: too large", what);
-    ALLOC_GUARD(bio = BIO_new_mem_buf(data, (int)len));
-    while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-        OSSL_GUARD(X509_STORE_add_crl(v->store, crl));
-        X509_CRL_free(crl);
-        crl = NULL;
-        added++;
-    }
-    ERR_clear_error();
-    if (added == 0) {
-        const unsigned char *p = data;
-        crl = d2i_X509_CRL(NULL, &p, (long)len);
-        ENSURE(crl != NULL && p == data + len, EVOTE_ERR_FORMAT, "%s: no PEM or DER CRL",
-               what);
-        OSSL_GUARD(X509_STORE_add_crl(v->store, crl));
-        added = 1;
-    }
-    v->ncrls += added;
-out:
-    ERR_clear_error();
-    X509_CRL_free(crl);
-    BIO_free(bio);
     return ret;
 }
 
@@ -140,7 +150,7 @@ evote_err_t evote_cms_verifier_add_crl(evote_cms_verifier_t *v, const uint8_t *d
                                        size_t len) {
     if (v == NULL || data == NULL)
         return evote_fail(EVOTE_ERR_ARG, "add CRL: bad argument");
-    return add_crls(v, data, len, "CRL");
+    return add_pki(v, &kind_crl, data, len, "CRL");
 }
 
 evote_err_t evote_cms_verifier_add_crl_file(evote_cms_verifier_t *v, const char *path) {
@@ -149,7 +159,7 @@ evote_err_t evote_cms_verifier_add_crl_file(evote_cms_verifier_t *v, const char 
     size_t len = 0;
     ENSURE(v != NULL && path != NULL, EVOTE_ERR_ARG, "add CRL: bad argument");
     GUARD(evote_read_file(path, PEM_FILE_MAX, &data, &len));
-    GUARD(add_crls(v, data, len, path));
+    GUARD(add_pki(v, &kind_crl, data, len, path));
 out:
     free(data);
     return ret;

@@ -301,6 +301,100 @@ START_TEST(test_verifier_inputs) {
 }
 END_TEST
 
+/* The loader takes PEM bundles (every object in them) and single DER
+ * objects, for certificates and CRLs alike; DER with trailing bytes is
+ * refused. */
+START_TEST(test_verifier_der_and_bundles) {
+    char bundle[600], cader[600], crlder[600];
+    snprintf(bundle, sizeof(bundle), "%s/bundle.pem", dir);
+    snprintf(cader, sizeof(cader), "%s/ca.der", dir);
+    snprintf(crlder, sizeof(crlder), "%s/crl.der", dir);
+    ck_assert_int_eq(evt_sh("cat '%s' '%s' > '%s'", evt_pki_path(dir, "other-ca", ".pem"),
+                            evt_pki_path(dir, "ca", ".pem"), bundle),
+                     0);
+    ck_assert_int_eq(evt_sh("openssl x509 -in '%s' -outform DER -out '%s'",
+                            evt_pki_path(dir, "ca", ".pem"), cader),
+                     0);
+    ck_assert_int_eq(evt_sh("openssl crl -in '%s' -outform DER -out '%s'",
+                            evt_pki_path(dir, "crl", ".pem"), crlder),
+                     0);
+    uint8_t *rsa = NULL, *unknown = NULL, *revoked = NULL;
+    size_t rsa_len = 0, unknown_len = 0, revoked_len = 0;
+    sign_pem("rsa-1", false, &rsa, &rsa_len);
+    sign_pem("unknown", false, &unknown, &unknown_len);
+    sign_pem("revoked", false, &revoked, &revoked_len);
+
+    /* a PEM bundle of two CAs: both are trusted, not just the first */
+    evote_cms_verifier_t *v = NULL;
+    ck_assert_int_eq(evote_cms_verifier_new(&v), EVOTE_OK);
+    ck_assert_int_eq(evote_cms_verifier_add_ca_file(v, bundle), EVOTE_OK);
+    ck_assert_int_eq(evote_cms_verify(v, rsa, rsa_len, NULL, 0, EVT_PKI_NOW, NULL), EVOTE_OK);
+    ck_assert_int_eq(evote_cms_verify(v, unknown, unknown_len, NULL, 0, EVT_PKI_NOW, NULL),
+                     EVOTE_OK);
+    evote_cms_verifier_free(v);
+
+    /* a DER CA and a DER CRL, from files and from memory */
+    for (int mem = 0; mem < 2; mem++) {
+        ck_assert_int_eq(evote_cms_verifier_new(&v), EVOTE_OK);
+        if (mem) {
+            size_t n = 0;
+            uint8_t *d = evt_read(cader, &n);
+            ck_assert_int_eq(evote_cms_verifier_add_ca(v, d, n), EVOTE_OK);
+            free(d);
+        } else {
+            ck_assert_int_eq(evote_cms_verifier_add_ca_file(v, cader), EVOTE_OK);
+        }
+        ck_assert_int_eq(evote_cms_verify(v, revoked, revoked_len, NULL, 0, EVT_PKI_NOW, NULL),
+                         EVOTE_OK);
+        if (mem) {
+            size_t n = 0;
+            uint8_t *d = evt_read(crlder, &n);
+            ck_assert_int_eq(evote_cms_verifier_add_crl(v, d, n), EVOTE_OK);
+            free(d);
+        } else {
+            ck_assert_int_eq(evote_cms_verifier_add_crl_file(v, crlder), EVOTE_OK);
+        }
+        /* the DER CRL is in force: revoked refused, the others pass */
+        ck_assert_int_eq(evote_cms_verify(v, revoked, revoked_len, NULL, 0, EVT_PKI_NOW, NULL),
+                         EVOTE_ERR_CERT_REVOKED);
+        ck_assert_int_eq(evote_cms_verify(v, rsa, rsa_len, NULL, 0, EVT_PKI_NOW, NULL),
+                         EVOTE_OK);
+        ck_assert_int_eq(evote_cms_verify(v, unknown, unknown_len, NULL, 0, EVT_PKI_NOW, NULL),
+                         EVOTE_ERR_CERT_CHAIN);
+        evote_cms_verifier_free(v);
+    }
+
+    /* DER with one trailing byte, or cut short: refused with the kind named */
+    ck_assert_int_eq(evote_cms_verifier_new(&v), EVOTE_OK);
+    const char *paths[] = {cader, crlder};
+    for (int i = 0; i < 2; i++) {
+        size_t n = 0;
+        uint8_t *d = evt_read(paths[i], &n);
+        uint8_t *longer = malloc(n + 1);
+        memcpy(longer, d, n);
+        longer[n] = 0;
+        evote_err_t (*add)(evote_cms_verifier_t *, const uint8_t *, size_t) =
+            i == 0 ? evote_cms_verifier_add_ca : evote_cms_verifier_add_crl;
+        ck_assert_int_eq(add(v, longer, n + 1), EVOTE_ERR_FORMAT);
+        ck_assert_ptr_nonnull(strstr(evote_err_detail(), i == 0 ? "certificate" : "CRL"));
+        ck_assert_int_eq(add(v, d, n - 1), EVOTE_ERR_FORMAT);
+        /* a certificate is not a CRL, nor the other way round */
+        ck_assert_int_eq((i == 0 ? evote_cms_verifier_add_crl : evote_cms_verifier_add_ca)(
+                             v, d, n),
+                         EVOTE_ERR_FORMAT);
+        free(longer);
+        free(d);
+    }
+    /* nothing was loaded by the refusals: nothing chains */
+    ck_assert_int_eq(evote_cms_verify(v, rsa, rsa_len, NULL, 0, EVT_PKI_NOW, NULL),
+                     EVOTE_ERR_CERT_CHAIN);
+    evote_cms_verifier_free(v);
+    free(rsa);
+    free(unknown);
+    free(revoked);
+}
+END_TEST
+
 START_TEST(test_cli_sign) {
     evt_voter_token(dir, "card", "rsa-1");
     char in[4096], p7[4096], pinf[4096];
@@ -387,6 +481,7 @@ int main(void) {
     tcase_add_test(tc, test_verify_certificates);
     tcase_add_test(tc, test_verify_tamper);
     tcase_add_test(tc, test_verifier_inputs);
+    tcase_add_test(tc, test_verifier_der_and_bundles);
     tcase_add_test(tc, test_cli_sign);
     tcase_add_test(tc, test_many_keys_one_token);
     suite_add_tcase(s, tc);
