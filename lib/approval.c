@@ -10,6 +10,7 @@
 
 #include "ceremony_internal.h"
 #include "evote/approval.h"
+#include "evote/signer.h"
 #include "internal.h"
 
 #define FMT_AUTH "libevote-decrypt-authorization/1"
@@ -180,68 +181,36 @@ out:
     return ret;
 }
 
-/* ---- signing with an official's token (libp11) ---------------------------- */
+/* ---- signing with an official's token --------------------------------------- */
 
-#include <libp11.h>
-
+/*
+ * Through the signer API (lib/hsm_signer.c), like every other token signer:
+ * one place opens PKCS#11 contexts, logs in and maps token errors. The
+ * signature is the signer's detached CMS SignedData over the exact bytes,
+ * which evote_approval_verify checks like one from evote_approval_sign.
+ */
 evote_err_t evote_approval_sign_token(uint8_t **der, size_t *der_len, const uint8_t *auth,
                                       size_t auth_len, const char *module_path,
                                       const char *token_label, const char *key_label,
                                       const char *pin, size_t pin_len) {
     evote_err_t ret = EVOTE_OK;
-    PKCS11_CTX *ctx = NULL;
-    PKCS11_SLOT *slots = NULL, *slot = NULL;
-    PKCS11_KEY *keys = NULL;
-    PKCS11_CERT *certs = NULL;
-    unsigned nslots = 0, nkeys = 0, ncerts = 0;
-    EVP_PKEY *key = NULL;
-    X509 *cert = NULL;
-    char *pinz = NULL;
-    bool loaded = false;
-    ENSURE(der != NULL && der_len != NULL && module_path != NULL && token_label != NULL &&
+    evote_signer_t *s = NULL;
+    uint8_t *sig = NULL;
+    size_t sig_len = 0;
+    ENSURE(der != NULL && der_len != NULL && auth != NULL && token_label != NULL &&
                key_label != NULL && pin != NULL,
            EVOTE_ERR_ARG, "approval sign token: bad argument");
     *der = NULL;
     *der_len = 0;
-    ALLOC_GUARD(ctx = PKCS11_CTX_new());
-    ENSURE(PKCS11_CTX_load(ctx, module_path) == 0, EVOTE_ERR_MODULE_LOAD, "%s", module_path);
-    loaded = true;
-    ENSURE(PKCS11_enumerate_slots(ctx, &slots, &nslots) == 0, EVOTE_ERR_PKCS11,
-           "cannot enumerate slots");
-    for (unsigned i = 0; i < nslots; i++)
-        if (slots[i].token != NULL && strcmp(slots[i].token->label, token_label) == 0)
-            slot = &slots[i];
-    ENSURE(slot != NULL, EVOTE_ERR_TOKEN_NOT_FOUND, "no token labelled \"%s\"", token_label);
-    ENSURE(!slot->token->userPinLocked, EVOTE_ERR_PIN_LOCKED, "token \"%s\": PIN locked",
-           token_label);
-    ALLOC_GUARD(pinz = OPENSSL_zalloc(pin_len + 1));
-    memcpy(pinz, pin, pin_len);
-    ENSURE(PKCS11_login(slot, 0, pinz) == 0,
-           slot->token->userPinLocked ? EVOTE_ERR_PIN_LOCKED : EVOTE_ERR_PIN_INCORRECT,
-           "login to token \"%s\" failed", token_label);
-    ENSURE(PKCS11_enumerate_keys(slot->token, &keys, &nkeys) == 0 &&
-               PKCS11_enumerate_certs(slot->token, &certs, &ncerts) == 0,
-           EVOTE_ERR_PKCS11, "cannot list the token's objects");
-    for (unsigned i = 0; i < nkeys && key == NULL; i++)
-        if (keys[i].label != NULL && strcmp(keys[i].label, key_label) == 0)
-            key = PKCS11_get_private_key(&keys[i]);
-    for (unsigned i = 0; i < ncerts && cert == NULL; i++)
-        if (certs[i].label != NULL && strcmp(certs[i].label, key_label) == 0 &&
-            certs[i].x509 != NULL)
-            cert = X509_dup(certs[i].x509);
-    ENSURE(key != NULL && cert != NULL, EVOTE_ERR_KEY_NOT_FOUND,
-           "token \"%s\" has no private key and certificate labelled \"%s\"", token_label,
-           key_label);
-    GUARD(evote_approval_sign(der, der_len, auth, auth_len, key, cert));
+    ENSURE(auth_len <= AUTH_MAX, EVOTE_ERR_TOO_LARGE, "authorization: %zu bytes", auth_len);
+    GUARD(evote_signer_open(&s, module_path, token_label, pin, pin_len, key_label, NULL));
+    GUARD(evote_signer_sign_cms(s, auth, auth_len, true, &sig, &sig_len));
+    /* evote_approval_sign's contract: the caller frees with OPENSSL_free */
+    ALLOC_GUARD(*der = OPENSSL_malloc(sig_len));
+    memcpy(*der, sig, sig_len);
+    *der_len = sig_len;
 out:
-    if (pinz != NULL)
-        OPENSSL_clear_free(pinz, pin_len + 1);
-    EVP_PKEY_free(key);
-    X509_free(cert);
-    if (slots != NULL)
-        PKCS11_release_all_slots(ctx, slots, nslots);
-    if (loaded)
-        PKCS11_CTX_unload(ctx);
-    PKCS11_CTX_free(ctx);
+    free(sig);
+    evote_signer_free(s);
     return ret;
 }

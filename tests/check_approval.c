@@ -156,6 +156,60 @@ START_TEST(test_default_policy_is_one) {
 }
 END_TEST
 
+/* The library's token path (the signer API): an official's key on a SoftHSM2
+ * token signs an approval that counts like a software one; the token's
+ * errors come back precisely and leave no signature. */
+START_TEST(test_sign_token) {
+    evote_manifest_t *m = setup(1);
+    size_t alen, l = 0, n = 0;
+    uint8_t *auth = make_auth(m, "c1", LH, &alen);
+    evt_token_setup(D, "off1");
+    char k[512], c[512];
+    snprintf(k, sizeof(k), "%s/o1.key", D);
+    snprintf(c, sizeof(c), "%s/o1.pem", D);
+    const char *labels[] = {"evote-official"}, *keys[] = {k}, *certs[] = {c};
+    ck_assert_int_eq(evote_hsm_import_key_certs(evt_module(), "off1", EVT_PIN, strlen(EVT_PIN),
+                                                1, labels, keys, certs),
+                     EVOTE_OK);
+    uint8_t *der = NULL;
+    ck_assert_int_eq(evote_approval_sign_token(&der, &l, auth, alen, evt_module(), "off1",
+                                               "evote-official", EVT_PIN, strlen(EVT_PIN)),
+                     EVOTE_OK);
+    const uint8_t *ss[1] = {der};
+    ck_assert_int_eq(evote_approval_verify(m, "c1", LH, auth, alen, ss, &l, 1, &n), EVOTE_OK);
+    ck_assert_uint_eq(n, 1);
+    /* detached: the authorisation's bytes are not inside the signature */
+    for (size_t i = 0; i + alen <= l; i++)
+        ck_assert(memcmp(der + i, auth, alen) != 0);
+    OPENSSL_free(der);
+    static const struct {
+        const char *token, *label, *pin;
+        evote_err_t want;
+    } bad[] = {
+        {"off1", "evote-official", "999999", EVOTE_ERR_PIN_INCORRECT},
+        {"nope", "evote-official", EVT_PIN, EVOTE_ERR_TOKEN_NOT_FOUND},
+        {"off1", "someone-else", EVT_PIN, EVOTE_ERR_KEY_NOT_FOUND},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        der = (uint8_t *)"x";
+        l = 7;
+        evote_err_t e = evote_approval_sign_token(&der, &l, auth, alen, evt_module(),
+                                                  bad[i].token, bad[i].label, bad[i].pin,
+                                                  strlen(bad[i].pin));
+        ck_assert_msg(e == bad[i].want, "case %zu: %s (%s)", i, evote_err_name(e),
+                      evote_err_detail());
+        ck_assert_ptr_null(der);
+        ck_assert_uint_eq(l, 0);
+    }
+    ck_assert_int_eq(evote_approval_sign_token(&der, &l, auth, alen, "/nonexistent.so", "off1",
+                                               "evote-official", EVT_PIN, strlen(EVT_PIN)),
+                     EVOTE_ERR_MODULE_LOAD);
+    free(auth);
+    evote_manifest_free(m);
+    evt_rmrf(D);
+}
+END_TEST
+
 /* Through the CLI: officials sign with their own SoftHSM2 tokens, and the
  * partial decryption refuses to start without enough approvals. */
 START_TEST(test_cli_tokens_gate_decryption) {
@@ -236,6 +290,7 @@ int main(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_k_of_n);
     tcase_add_test(tc, test_default_policy_is_one);
+    tcase_add_test(tc, test_sign_token);
     tcase_add_test(tc, test_cli_tokens_gate_decryption);
     suite_add_tcase(s, tc);
     return evt_run_suite(s) == 0 ? 0 : 1;

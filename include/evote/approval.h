@@ -49,11 +49,14 @@ evote_approval_sign(uint8_t **der, size_t *der_len, const uint8_t *auth, size_t 
                     EVP_PKEY *key, X509 *cert);
 
 /*
- * The same with the official's own token: the private key and certificate
- * labelled key_label on the token token_label (through libp11), logged in
- * with pin. EVOTE_ERR_TOKEN_NOT_FOUND, EVOTE_ERR_PIN_INCORRECT,
- * EVOTE_ERR_KEY_NOT_FOUND, EVOTE_ERR_MODULE_LOAD.
- * TODO(merge): built on the reception branch's signer once it is in main.
+ * The same with the official's own token, through the signer API
+ * (evote/signer.h): the private key labelled key_label on the token
+ * token_label, with its certificate from the token (same CKA_ID, else same
+ * label), logged in with pin; module_path NULL as for evote_signer_open.
+ * Errors as evote_signer_open / evote_signer_sign_cms:
+ * EVOTE_ERR_MODULE_LOAD, EVOTE_ERR_TOKEN_NOT_FOUND, EVOTE_ERR_PIN_INCORRECT,
+ * EVOTE_ERR_PIN_LOCKED, EVOTE_ERR_KEY_NOT_FOUND, EVOTE_ERR_NOT_FOUND (no
+ * certificate), EVOTE_ERR_KEY_MISMATCH; EVOTE_ERR_TOO_LARGE past 64 KiB.
  */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_approval_sign_token(uint8_t **der, size_t *der_len, const uint8_t *auth,
