@@ -14,7 +14,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: evote receive --store DB --manifest MANIFEST.json --pubkey PK.pem\n"
             "                     --ca CA.pem [--ca ...] [--crl CRL.pem ...]\n"
-            "                     [--at UNIX-SECONDS] [--batch N] [--open-boxes]\n"
+            "                     [--at UNIX-SECONDS] [--batch N]\n"
             "                     FILE... | -\n"
             "Receive signed ballots (CMS SignedData, DER): verify the signature and\n"
             "certificate, check the roll, the voting window and the ballot's proof,\n"
@@ -26,7 +26,8 @@ static void usage(FILE *f) {
             "  refused NAME ERROR-NAME\n"
             "--batch N commits up to N messages at once (group commit; default 32 for\n"
             "files, 1 for a stream). --at fixes the time of receipt (tests).\n"
-            "--open-boxes opens every contest's box first (until `evote box open`).\n"
+            "The boxes must have been opened (`evote box open`): a ballot for a box\n"
+            "that is not open is refused (EVOTE_ERR_BOX_NOT_OPEN).\n"
             "Exit status: 0 if every message was accepted, 1 otherwise.\n");
 }
 
@@ -87,13 +88,12 @@ int cmd_receive(int argc, char **argv) {
         {"store", required_argument, NULL, 's'},  {"manifest", required_argument, NULL, 'm'},
         {"pubkey", required_argument, NULL, 'k'}, {"ca", required_argument, NULL, 'c'},
         {"crl", required_argument, NULL, 'r'},    {"at", required_argument, NULL, 'a'},
-        {"batch", required_argument, NULL, 'b'},  {"open-boxes", no_argument, NULL, 'o'},
+        {"batch", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *db = NULL, *manifest = NULL, *pubkey = NULL;
     const char *cas[16], *crls[16];
     int ncas = 0, ncrls = 0, opt, rc = 1;
     long batch = 0;
-    bool open_boxes = false;
     int64_t at = EVOTE_NOW;
     evote_manifest_t *m = NULL;
     evote_cms_verifier_t *v = NULL;
@@ -132,7 +132,6 @@ int cmd_receive(int argc, char **argv) {
                 return 2;
             }
             break;
-        case 'o': open_boxes = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -174,12 +173,6 @@ int cmd_receive(int argc, char **argv) {
         rc = cli_fail(err, db);
         goto out;
     }
-    if (open_boxes)
-        for (size_t i = 0; i < evote_manifest_contest_count(m); i++)
-            if ((err = evote_store_box_open(s, evote_manifest_contest_id(m, i))) != EVOTE_OK) {
-                rc = cli_fail(err, "open box");
-                goto out;
-            }
     if ((c = calloc(1, sizeof(*c))) == NULL)
         goto out;
     c->at = at;

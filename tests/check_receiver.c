@@ -577,8 +577,23 @@ START_TEST(test_cli_receive) {
     rcv = NULL;
     evote_store_free(store);
     store = NULL;
-    ck_assert_int_eq(evt_sh("'%s' receive --store '%s' %s --open-boxes '%s' '%s' '%s' > '%s'",
-                            evt_cli(), db, opts, b1, b2, bad, out),
+    /* reception opens no box itself: the proportional box is not open yet */
+    ck_assert_int_eq(evt_sh("'%s' receive --store '%s' %s '%s' > '%s'", evt_cli(), db, opts,
+                            b2, out),
+                     1);
+    ck_assert_int_eq(evt_sh("grep -q '^refused .*b2.p7 EVOTE_ERR_BOX_NOT_OPEN$' '%s'", out),
+                     0);
+    /* the old stopgap option is gone (`evote box open` opens boxes) */
+    ck_assert_int_eq(evt_sh("'%s' receive --store '%s' %s --open-boxes '%s' >/dev/null 2>&1",
+                            evt_cli(), db, opts, b2),
+                     2);
+    /* a test-only opening without officials, through the library */
+    ck_assert_int_eq(evote_store_open_sqlite(&store, db), EVOTE_OK);
+    ck_assert_int_eq(evote_store_box_open(store, P), EVOTE_OK);
+    evote_store_free(store);
+    store = NULL;
+    ck_assert_int_eq(evt_sh("'%s' receive --store '%s' %s '%s' '%s' '%s' > '%s'", evt_cli(), db,
+                            opts, b1, b2, bad, out),
                      1);
     ck_assert_int_eq(evt_sh("grep -q '^accepted .*b1.p7 " D " 0 [0-9a-f]\\{64\\}$' '%s'", out),
                      0);

@@ -151,7 +151,8 @@ evote_store_box_get(evote_store_t *s, const char *contest, evote_box_info_t *inf
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_store_box_set(evote_store_t *s, const char *contest, evote_box_state_t state,
                     const uint8_t *frontier, size_t frontier_len);
-/* Convenience until `evote box open` exists: create if needed and open. */
+/* Create if needed and open, without officials: for tests and simulations
+ * only (an election opens its boxes with evote_box_commit_open). */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_store_box_open(evote_store_t *s, const char *contest);
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
