@@ -10,7 +10,7 @@
 
 static void encrypt_usage(FILE *f) {
     fprintf(f,
-            "usage: evote ballot encrypt --manifest MANIFEST --pubkey PK.pem\n"
+            "usage: evote ballot encrypt --manifest MANIFEST --public-key PK.pem\n"
             "                            --contest CONTEST_ID\n"
             "                            (--selection INDEX | --option OPTION_ID)\n"
             "                            --out BALLOT\n\n"
@@ -21,7 +21,8 @@ static void encrypt_usage(FILE *f) {
 }
 
 static void verify_usage(FILE *f) {
-    fprintf(f, "usage: evote ballot verify --manifest MANIFEST --pubkey PK.pem BALLOT\n\n"
+    fprintf(f, "usage: evote ballot verify --manifest MANIFEST --public-key PK.pem\n"
+               "                           BALLOT\n\n"
                "Decode a ballot (every point validated) and check that it names this\n"
                "manifest and one of its contests and that its proof verifies.\n"
                "Exit status 0 if the ballot is valid, 1 if not, 2 on misuse.\n");
@@ -41,7 +42,9 @@ static bool parse_index(const char *s, uint32_t *out) {
 
 int cmd_ballot_encrypt(int argc, char **argv) {
     static const struct option opts[] = {
-        {"manifest", required_argument, NULL, 'm'}, {"pubkey", required_argument, NULL, 'k'},
+        {"manifest", required_argument, NULL, 'm'},
+        {"public-key", required_argument, NULL, 'k'},
+        {"pubkey", required_argument, NULL, 'k'}, /* old name, hidden alias */
         {"contest", required_argument, NULL, 'c'},  {"selection", required_argument, NULL, 's'},
         {"option", required_argument, NULL, 'o'},   {"out", required_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
@@ -68,8 +71,8 @@ int cmd_ballot_encrypt(int argc, char **argv) {
         }
     }
     if (optind != argc || !mpath || !kpath || !contest || !out || (!sel_s == !opt_id)) {
-        fprintf(stderr, "%s: need --manifest, --pubkey, --contest, --out and exactly one "
-                        "of --selection/--option\n", argv[0]);
+        fprintf(stderr, "%s: need --manifest, --public-key, --contest, --out and exactly "
+                        "one of --selection/--option\n", argv[0]);
         encrypt_usage(stderr);
         return 2;
     }
@@ -114,6 +117,8 @@ out:
 
 int cmd_ballot_verify(int argc, char **argv) {
     static const struct option opts[] = {{"manifest", required_argument, NULL, 'm'},
+                                         {"public-key", required_argument, NULL, 'k'},
+                                         /* old name, hidden alias */
                                          {"pubkey", required_argument, NULL, 'k'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};

@@ -65,6 +65,7 @@ static int parse(box_cli_t *c, int argc, char **argv, void (*usage)(FILE *)) {
         {"dir", required_argument, NULL, O_DIR},
         {"manifest", required_argument, NULL, O_MANIFEST},
         {"public-key", required_argument, NULL, O_PUBKEY},
+        {"pubkey", required_argument, NULL, O_PUBKEY}, /* hidden alias, as elsewhere */
         {"officials-ca", required_argument, NULL, O_CA},
         {"module", required_argument, NULL, O_MODULE},
         {"key-label", required_argument, NULL, O_KEYLABEL},

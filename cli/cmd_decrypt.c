@@ -15,10 +15,9 @@ static void usage(FILE *f) {
             "usage: evote decrypt --manifest MANIFEST --contest CONTEST_ID\n"
             "                     --token LABEL --key-label KEY\n"
             "                     --in LIST.bt --out PLAINTEXTS\n"
-            "                     [--pubkey PK.pem] [--threads N] [--sessions N]\n"
             "                     (--mix-chain DIR [--box IMPORTED_DIR] | --unmixed)\n"
             "                     [--authorization AUTH.json --signature SIG.p7s ...]\n"
-            "                     [--pubkey PK.pem] [--threads N] [--sessions N]\n"
+            "                     [--public-key PK.pem] [--threads N] [--sessions N]\n"
             "                     [--module MODULE] [--pin-file FILE]\n\n"
             "Only the final output of a mix chain can be decrypted: LIST.bt must be the\n"
             "verified output of the chain in DIR (docs/PROTOCOL.md §13), whose input is\n"
@@ -31,8 +30,8 @@ static void usage(FILE *f) {
             "§3) with the election key KEY inside token LABEL (CKM_ECDH1_DERIVE; the\n"
             "key never leaves the token) and write the plaintext list for `evote\n"
             "tally` to PLAINTEXTS (refuses to overwrite). Ballots that decrypt to no\n"
-            "selection are kept as invalid, by index. --pubkey checks that KEY is the\n"
-            "election key published as PK.pem. --sessions token sessions (default:\n"
+            "selection are kept as invalid, by index. --public-key checks that KEY is\n"
+            "the election key published as PK.pem. --sessions token sessions (default:\n"
             "one per CPU), --threads worker threads (default: one per session).\n\n"
             "User PIN from --pin-file, else $EVOTE_PIN, else a prompt; never argv.\n"
             "MODULE defaults to $EVOTE_PKCS11_MODULE, else %s.\n",
@@ -44,7 +43,9 @@ int cmd_decrypt(int argc, char **argv) {
         {"manifest", required_argument, NULL, 'M'}, {"contest", required_argument, NULL, 'c'},
         {"token", required_argument, NULL, 't'},    {"key-label", required_argument, NULL, 'k'},
         {"in", required_argument, NULL, 'i'},       {"out", required_argument, NULL, 'o'},
-        {"pubkey", required_argument, NULL, 'P'},   {"threads", required_argument, NULL, 'T'},
+        {"public-key", required_argument, NULL, 'P'},
+        {"pubkey", required_argument, NULL, 'P'}, /* old name, hidden alias */
+        {"threads", required_argument, NULL, 'T'},
         {"sessions", required_argument, NULL, 'S'}, {"module", required_argument, NULL, 'm'},
         {"pin-file", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
         {"mix-chain", required_argument, NULL, 'x'}, {"box", required_argument, NULL, 'B'},

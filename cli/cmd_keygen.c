@@ -10,7 +10,7 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: evote keygen --token LABEL --key-label KEY --manifest MANIFEST\n"
-            "                    --out-pubkey PK.pem [--record RECORD.json]\n"
+            "                    --out-public-key PK.pem [--record RECORD.json]\n"
             "                    [--module MODULE] [--pin-file FILE]\n\n"
             "Generate the election key pair (P-256) inside the PKCS#11 token LABEL\n"
             "under KEY: the private key is sensitive, never extractable and can only\n"
@@ -25,7 +25,9 @@ static void usage(FILE *f) {
 int cmd_keygen(int argc, char **argv) {
     static const struct option opts[] = {
         {"token", required_argument, NULL, 't'},      {"key-label", required_argument, NULL, 'k'},
-        {"manifest", required_argument, NULL, 'M'},   {"out-pubkey", required_argument, NULL, 'o'},
+        {"manifest", required_argument, NULL, 'M'},
+        {"out-public-key", required_argument, NULL, 'o'},
+        {"out-pubkey", required_argument, NULL, 'o'}, /* old name, hidden alias */
         {"record", required_argument, NULL, 'r'},     {"module", required_argument, NULL, 'm'},
         {"pin-file", required_argument, NULL, 'p'},   {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -51,7 +53,8 @@ int cmd_keygen(int argc, char **argv) {
         }
     }
     if (optind != argc || !token || !key || !mpath || !out) {
-        fprintf(stderr, "%s: need --token, --key-label, --manifest and --out-pubkey\n", argv[0]);
+        fprintf(stderr, "%s: need --token, --key-label, --manifest and --out-public-key\n",
+                argv[0]);
         usage(stderr);
         return 2;
     }

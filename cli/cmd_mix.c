@@ -9,8 +9,8 @@
 
 static void usage_mix(FILE *f) {
     fprintf(f,
-            "usage: evote mix --manifest MANIFEST --contest ID --pubkey PK.pem --party K\n"
-            "                 [--in LIST.bt] --out CHAINDIR [--threads T] [--quiet]\n\n"
+            "usage: evote mix --manifest MANIFEST --contest ID --public-key PK.pem\n"
+            "                 --party K [--in LIST.bt] --out CHAINDIR [--threads T] [--quiet]\n\n"
             "Run mix party K (1, 2, ...) of the contest's mix chain: re-encrypt and\n"
             "secretly permute its input and append a Terelius-Wikstrom proof of\n"
             "shuffle in Verificatum's format to CHAINDIR (docs/PROTOCOL.md 14).\n"
@@ -22,7 +22,7 @@ static void usage_mix(FILE *f) {
 
 static void usage_verify(FILE *f) {
     fprintf(f,
-            "usage: evote mix verify --manifest MANIFEST --contest ID --pubkey PK.pem\n"
+            "usage: evote mix verify --manifest MANIFEST --contest ID --public-key PK.pem\n"
             "                        --in LIST.bt [--final OUT.bt] [--threads T] [--quiet]\n"
             "                        CHAINDIR\n"
             "       evote mix verify --protinfo protInfo.xml [--final OUT.bt] PROOFDIR\n\n"
@@ -41,7 +41,9 @@ struct mix_args {
 static int parse(int argc, char **argv, struct mix_args *a, bool verify) {
     static const struct option opts[] = {
         {"manifest", required_argument, NULL, 'm'}, {"contest", required_argument, NULL, 'c'},
-        {"pubkey", required_argument, NULL, 'k'},   {"in", required_argument, NULL, 'i'},
+        {"public-key", required_argument, NULL, 'k'},
+        {"pubkey", required_argument, NULL, 'k'}, /* old name, hidden alias */
+        {"in", required_argument, NULL, 'i'},
         {"out", required_argument, NULL, 'o'},      {"party", required_argument, NULL, 'p'},
         {"threads", required_argument, NULL, 't'},  {"quiet", no_argument, NULL, 'q'},
         {"protinfo", required_argument, NULL, 'P'}, {"final", required_argument, NULL, 'f'},

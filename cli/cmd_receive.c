@@ -12,7 +12,7 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: evote receive --store DB --manifest MANIFEST.json --pubkey PK.pem\n"
+            "usage: evote receive --store DB --manifest MANIFEST.json --public-key PK.pem\n"
             "                     --ca CA.pem [--ca ...] [--crl CRL.pem ...]\n"
             "                     [--at UNIX-SECONDS] [--batch N]\n"
             "                     FILE... | -\n"
@@ -86,7 +86,9 @@ static int read_exact(uint8_t *buf, size_t n) {
 int cmd_receive(int argc, char **argv) {
     static const struct option opts[] = {
         {"store", required_argument, NULL, 's'},  {"manifest", required_argument, NULL, 'm'},
-        {"pubkey", required_argument, NULL, 'k'}, {"ca", required_argument, NULL, 'c'},
+        {"public-key", required_argument, NULL, 'k'},
+        {"pubkey", required_argument, NULL, 'k'}, /* old name, hidden alias */
+        {"ca", required_argument, NULL, 'c'},
         {"crl", required_argument, NULL, 'r'},    {"at", required_argument, NULL, 'a'},
         {"batch", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
