@@ -404,37 +404,22 @@ out:
 evote_err_t evote_box_commit_open(evote_box_t *b) {
     evote_err_t ret = EVOTE_OK;
     json_t *j = NULL;
-    evote_box_info_t info;
+    const char **ids = NULL;
     size_t n;
 
-    memset(&info, 0, sizeof(info));
     ENSURE(b != NULL, EVOTE_ERR_ARG, "box: NULL argument");
     GUARD(verified_opening(b, &j));
     n = evote_manifest_contest_count(b->m);
-    /* First check every box, then open them: a refusal opens nothing. */
-    for (size_t pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < n; i++) {
-            const char *c = evote_manifest_contest_id(b->m, i);
-            evote_box_info_clear(&info);
-            GUARD(evote_store_box_get(b->store, c, &info));
-            ENSURE(info.count == 0, EVOTE_ERR_BOX_NOT_EMPTY,
-                   "box %s holds %llu ballots: refusing to open", c,
-                   (unsigned long long)info.count);
-            ENSURE(info.state != EVOTE_BOX_CLOSED, EVOTE_ERR_BOX_CLOSED,
-                   "box %s is closed for good", c);
-            ENSURE(info.state != EVOTE_BOX_OPEN, EVOTE_ERR_STATE,
-                   "box %s is already open", c);
-            if (pass == 1) {
-                /* Reception refuses any ballot for a box that is not open,
-                 * so the count checked above cannot change before this. */
-                if (info.state == EVOTE_BOX_NONE)
-                    GUARD(evote_store_box_set(b->store, c, EVOTE_BOX_CREATED, NULL, 0));
-                GUARD(evote_store_box_set(b->store, c, EVOTE_BOX_OPEN, NULL, 0));
-            }
-        }
-    }
+    ALLOC_GUARD(ids = calloc(n ? n : 1, sizeof(*ids)));
+    for (size_t i = 0; i < n; i++)
+        ids[i] = evote_manifest_contest_id(b->m, i);
+    /* One store transaction re-checks that every box is empty and unopened
+     * and opens them all: a refusal, an error or a crash opens none.
+     * Reception refuses any ballot for a box that is not open, so the
+     * counts checked there cannot change under it. */
+    GUARD(evote_store_box_open_all(b->store, ids, n));
 out:
-    evote_box_info_clear(&info);
+    free(ids);
     json_decref(j);
     return ret;
 }

@@ -94,6 +94,11 @@ evote_err_t evote_store_meta_set(evote_store_t *s, const char *key, const uint8_
     DISPATCH(s, meta_set, key, val, len);
 }
 
+evote_err_t evote_store_box_open_all(evote_store_t *s, const char *const *contests,
+                                     size_t n) {
+    DISPATCH(s, box_open_all, contests, n);
+}
+
 evote_err_t evote_store_box_open(evote_store_t *s, const char *contest) {
     evote_err_t ret = EVOTE_OK;
     evote_box_info_t info = {0};

@@ -256,6 +256,54 @@ out:
     return ret;
 }
 
+static evote_err_t sq_box_open_all(void *impl, const char *const *contests, size_t n) {
+    sq_t *s = impl;
+    evote_err_t ret = EVOTE_OK;
+    evote_box_info_t cur = {0};
+    if (contests == NULL && n > 0)
+        return evote_fail(EVOTE_ERR_ARG, "box open: bad argument");
+    for (size_t i = 0; i < n; i++)
+        if (contests[i] == NULL || strlen(contests[i]) > EVOTE_ID_MAX)
+            return evote_fail(EVOTE_ERR_ARG, "box open: bad contest %zu", i);
+    pthread_mutex_lock(&s->mu);
+    GUARD(begin(s));
+    /* Every check first, then every change, all inside one transaction:
+     * a crash or an error anywhere leaves every box as it was. */
+    for (size_t pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            const char *c = contests[i];
+            evote_box_info_clear(&cur);
+            GUARD(box_get_locked(s, c, &cur));
+            ENSURE(cur.count == 0, EVOTE_ERR_BOX_NOT_EMPTY,
+                   "box %s holds %llu ballots: refusing to open", c,
+                   (unsigned long long)cur.count);
+            ENSURE(cur.state != EVOTE_BOX_CLOSED, EVOTE_ERR_BOX_CLOSED,
+                   "box %s is closed for good", c);
+            ENSURE(cur.state != EVOTE_BOX_OPEN, EVOTE_ERR_STATE, "box %s is already open", c);
+            if (pass == 0)
+                continue;
+            sqlite3_stmt *st;
+            if (cur.state == EVOTE_BOX_NONE) {
+                st = Q(s, Q_BOX_INSERT);
+                bind_text(st, 1, c);
+                bind_text(st, 2, state_name(EVOTE_BOX_CREATED));
+                GUARD(exec_q(s, Q_BOX_INSERT, "create box"));
+            }
+            st = Q(s, Q_BOX_STATE);
+            bind_text(st, 1, c);
+            bind_text(st, 2, state_name(EVOTE_BOX_OPEN));
+            GUARD(exec_q(s, Q_BOX_STATE, "open box"));
+        }
+    }
+    GUARD(commit(s));
+out:
+    if (ret != EVOTE_OK)
+        rollback(s);
+    evote_box_info_clear(&cur);
+    pthread_mutex_unlock(&s->mu);
+    return ret;
+}
+
 static evote_err_t sq_c1_seen(void *impl, const char *contest,
                               const uint8_t c1[EVOTE_POINT_LEN], bool *seen) {
     sq_t *s = impl;
@@ -646,6 +694,7 @@ static const evote_store_ops_t sqlite_ops = {
     .ballots_foreach = sq_ballots_foreach,
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
+    .box_open_all = sq_box_open_all,
 };
 
 static evote_err_t exec_sql(sq_t *s, const char *text, const char *what) {

@@ -244,6 +244,45 @@ START_TEST(test_zero_vote_refusal_at_commit) {
 }
 END_TEST
 
+/* Opening is all-or-nothing: a store failure while the second contest's
+ * box is being opened (injected with a trigger that aborts any write to
+ * that box's row) leaves the first one unopened too, and the ceremony can
+ * simply be committed again once the fault is gone. */
+START_TEST(test_open_all_or_nothing) {
+    env_t e;
+    env_setup(&e, "box-test-atomic");
+    ck_assert_int_eq(evote_box_prepare_open(e.b), EVOTE_OK);
+    sign_as(&e, 0, e.boxdir, "opening");
+    sign_as(&e, 1, e.boxdir, "opening");
+    ck_assert_int_eq(
+        evt_sh("sqlite3 '%s' \"CREATE TRIGGER inject_ins BEFORE INSERT ON boxes "
+               "WHEN NEW.contest = '%s' BEGIN SELECT RAISE(ABORT, 'injected fault'); END; "
+               "CREATE TRIGGER inject_upd BEFORE UPDATE ON boxes "
+               "WHEN NEW.contest = '%s' BEGIN SELECT RAISE(ABORT, 'injected fault'); END;\"",
+               e.store, CONTESTS[1], CONTESTS[1]),
+        0);
+    ck_assert_int_eq(evote_box_commit_open(e.b), EVOTE_ERR_STORE);
+    ck_assert_ptr_nonnull(strstr(evote_err_detail(), "injected fault"));
+    for (int i = 0; i < 2; i++) {
+        evote_box_info_t info;
+        memset(&info, 0, sizeof(info));
+        ck_assert_int_eq(evote_store_box_get(e.s, CONTESTS[i], &info), EVOTE_OK);
+        ck_assert_msg(info.state != EVOTE_BOX_OPEN, "box %s was left open", CONTESTS[i]);
+        evote_box_info_clear(&info);
+        ck_assert_int_eq(cast(&e, i, NULL, NULL), EVOTE_ERR_BOX_NOT_OPEN);
+    }
+    ck_assert_int_eq(evt_sh("sqlite3 '%s' 'DROP TRIGGER inject_ins; DROP TRIGGER inject_upd;'",
+                            e.store),
+                     0);
+    ck_assert_msg(evote_box_commit_open(e.b) == EVOTE_OK, "%s", evote_err_detail());
+    ck_assert_int_eq(cast(&e, 0, NULL, NULL), EVOTE_OK);
+    ck_assert_int_eq(cast(&e, 1, NULL, NULL), EVOTE_OK);
+    /* and, once open, never again */
+    ck_assert_int_eq(evote_box_commit_open(e.b), EVOTE_ERR_BOX_NOT_EMPTY);
+    env_free(&e);
+}
+END_TEST
+
 START_TEST(test_statement_signatures) {
     env_t e;
     char a[700], b[700];
@@ -525,6 +564,60 @@ static const char *check_for(const char *f) {
     return "check file-digest";
 }
 
+/* C1 uniqueness at import. Reception refuses a repeated C1, so a bundle
+ * whose two ballots share one can only come from a store that was got
+ * round: here the same ballot bytes are appended for a second voter with a
+ * different value in the store's C1 column. The officials close and export
+ * it as usual (every signature, root and proof in the bundle is right), and
+ * import must still refuse it, by the replay check of that box's ballots. */
+START_TEST(test_import_refuses_shared_c1) {
+    env_t e;
+    char bundle[600];
+    uint8_t first[EVOTE_BALLOT_MAX];
+    size_t flen = 0, added = 0;
+    env_setup(&e, "box-test-c1");
+    open_boxes(&e);
+    ck_assert_int_eq(cast(&e, 0, first, &flen), EVOTE_OK);
+    ck_assert_int_eq(cast(&e, 0, NULL, NULL), EVOTE_OK);
+    ck_assert_int_eq(cast(&e, 1, NULL, NULL), EVOTE_OK);
+    /* the same bytes again, for another voter */
+    uint8_t vk[32], ik[32];
+    ck_assert_int_eq(evote_roll_voter_key("replayer", vk), EVOTE_OK);
+    ck_assert_int_eq(evote_roll_ident_key("replayer", ik), EVOTE_OK);
+    const char *cs[1] = {CONTESTS[0]};
+    evote_roll_entry_t re = {{0}, {0}, 1, cs, 1};
+    memcpy(re.voter_key, vk, 32);
+    memcpy(re.ident_key, ik, 32);
+    ck_assert_int_eq(evote_store_roll_import(e.s, &re, 1, &added), EVOTE_OK);
+    evote_ballot_t bal;
+    ck_assert_int_eq(evote_ballot_decode(&bal, first, flen), EVOTE_OK);
+    evote_store_append_t it;
+    memset(&it, 0, sizeof(it));
+    memcpy(it.voter_key, vk, 32);
+    snprintf(it.contest, sizeof(it.contest), "%s", CONTESTS[0]);
+    it.ballot = first;
+    it.ballot_len = flen;
+    ck_assert_int_eq(evote_merkle_leaf_hash(first, flen, it.leaf_hash), EVOTE_OK);
+    memcpy(it.c1, bal.c1, EVOTE_POINT_LEN);
+    evote_err_t verdict = EVOTE_ERR_INTERNAL;
+    uint64_t seq = 0;
+    /* with its true C1 the store refuses it */
+    ck_assert_int_eq(evote_store_append(e.s, &it, 1, &verdict, &seq), EVOTE_OK);
+    ck_assert_int_eq(verdict, EVOTE_ERR_REPLAY);
+    it.c1[EVOTE_POINT_LEN - 1] ^= 0x01; /* the store's column only */
+    ck_assert_int_eq(evote_store_append(e.s, &it, 1, &verdict, &seq), EVOTE_OK);
+    ck_assert_int_eq(verdict, EVOTE_OK);
+    ck_assert_uint_eq(seq, 2);
+    close_boxes(&e);
+    snprintf(bundle, sizeof(bundle), "%s/media", e.dir);
+    export_bundle(&e, bundle);
+    expect_refusal(&e, bundle, CONTESTS[0], "check replay");
+    ck_assert_ptr_nonnull(strstr(evote_err_detail(), "share a C1"));
+    ck_assert_int_eq(evote_bundle_verify(bundle, e.manifest, NULL, false), EVOTE_ERR_REPLAY);
+    env_free(&e);
+}
+END_TEST
+
 START_TEST(test_bundle_tamper_every_file) {
     env_t e, other;
     char bundle[600], copy[700], names[64][256];
@@ -668,11 +761,13 @@ int main(void) {
     tcase_add_test(tc, test_reception_refused_before_opening);
     tcase_add_test(tc, test_zero_vote_refusal);
     tcase_add_test(tc, test_zero_vote_refusal_at_commit);
+    tcase_add_test(tc, test_open_all_or_nothing);
     tcase_add_test(tc, test_statement_signatures);
     tcase_add_test(tc, test_sth_and_receipt);
     tcase_add_test(tc, test_close_is_final);
     tcase_add_test(tc, test_export_import);
     tcase_add_test(tc, test_bundle_tamper_every_file);
+    tcase_add_test(tc, test_import_refuses_shared_c1);
     tcase_add_test(tc, test_program_mismatch_recorded);
     suite_add_tcase(s, tc);
     return evt_run_suite(s) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

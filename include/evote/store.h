@@ -112,6 +112,12 @@ typedef struct {
     /* Small named values (box engineer: statements, manifest hash). */
     evote_err_t (*meta_get)(void *impl, const char *key, uint8_t **val, size_t *len);
     evote_err_t (*meta_set)(void *impl, const char *key, const uint8_t *val, size_t len);
+    /* Open the boxes of contests[0..n) in ONE transaction (the box's
+     * opening, evote_box_commit_open): each must hold no ballot
+     * (EVOTE_ERR_BOX_NOT_EMPTY), not be closed (EVOTE_ERR_BOX_CLOSED) nor
+     * open (EVOTE_ERR_STATE), checked in that order; then each is created
+     * if needed and opened. A refusal or any failure opens none of them. */
+    evote_err_t (*box_open_all)(void *impl, const char *const *contests, size_t n);
 } evote_store_ops_t;
 
 typedef struct evote_store evote_store_t;
@@ -155,6 +161,8 @@ evote_store_box_set(evote_store_t *s, const char *contest, evote_box_state_t sta
  * only (an election opens its boxes with evote_box_commit_open). */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_store_box_open(evote_store_t *s, const char *contest);
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_store_box_open_all(evote_store_t *s, const char *const *contests, size_t n);
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_store_c1_seen(evote_store_t *s, const char *contest,
                     const uint8_t c1[EVOTE_POINT_LEN], bool *seen);
