@@ -637,7 +637,8 @@ evote_err_t evote_box_receipt(evote_box_t *b, const char *contest,
     for (size_t i = n; i-- > 0 && use == NULL;) {
         if (sizes[i] <= f.found || sizes[i] > evote_merkle_tree_size(t))
             continue;
-        if (evote_statement_verify_files(b->o, "open", b->dir, names[i], NULL) == EVOTE_OK) {
+        if (evote_statement_verify_files(b->o, BOX_STH_STEP, b->dir, names[i], NULL) ==
+            EVOTE_OK) {
             use = names[i];
             size = sizes[i];
         }
@@ -759,7 +760,7 @@ evote_err_t evote_receipt_verify(const evote_officials_t *o, const uint8_t *rece
         }
         GUARD(box_check_header(sth, "libevote-box-tree-head/1", "receipt tree_head",
                                evote_officials_manifest(o), NULL));
-        GUARD(evote_statement_verify(o, "open", (const uint8_t *)sth_text, sth_len,
+        GUARD(evote_statement_verify(o, BOX_STH_STEP, (const uint8_t *)sth_text, sth_len,
                                      (const uint8_t *const *)sigs, sig_lens, NULL, nsig,
                                      NULL));
     }
@@ -849,7 +850,8 @@ evote_err_t evote_box_close(evote_box_t *b, bool *programs_match) {
             uint8_t *bytes = NULL, h[32], sroot[32], mine[32];
             size_t blen = 0;
             uint64_t ssize;
-            if (evote_statement_verify_files(b->o, "open", b->dir, names[k], NULL) != EVOTE_OK)
+            if (evote_statement_verify_files(b->o, BOX_STH_STEP, b->dir, names[k], NULL) !=
+                EVOTE_OK)
                 continue; /* an unsigned draft is no commitment */
             json_decref(sth);
             sth = NULL;

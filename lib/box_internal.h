@@ -53,6 +53,16 @@ json_t *box_json_hash_array(const uint8_t (*h)[32], size_t n);
 /* ---- shared between box.c and bundle.c ---- */
 #include "evote/store.h"
 
+/*
+ * The policy step whose count a signed tree head needs (PROTOCOL §12.3):
+ * the opening's. A tree head speaks only of the open box; it stops nothing
+ * and fixes nothing. The final log is fixed by the closing statement, under
+ * the close count, which carries a consistency proof from every such head
+ * to the final root, so a receipt ends up backed by the close count all
+ * the same; a head that is not a prefix makes the close fail.
+ */
+#define BOX_STH_STEP "open"
+
 evote_err_t box_check_header(const json_t *j, const char *format, const char *what,
                              const evote_manifest_t *m, const uint8_t *pk_or_null);
 evote_err_t box_programs_from_json(const json_t *stmt, const char *key, const char *what,

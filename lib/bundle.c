@@ -738,7 +738,7 @@ evote_err_t evote_bundle_import(const char *bundle, const char *out_dir,
             if (!safe_rel(nm) || strchr(nm, '/') != NULL)
                 FAIL_AT(EVOTE_ERR_BUNDLE, "closing.json", "closing-format", "bad head name");
             AT(srel, "tree-head-signatures",
-               evote_statement_verify_files(o, "open", bundle, nm, NULL));
+               evote_statement_verify_files(o, BOX_STH_STEP, bundle, nm, NULL));
             json_decref(sth);
             sth = NULL;
             GUARD(read_bundle_statement(bundle, nm, &sth, &sb, &sbl));
