@@ -22,6 +22,7 @@
 #include "bench.h"
 #include "evote/evote.h"
 #include "internal.h"
+#include "receiver_internal.h"
 
 #define BR_BATCH 32
 
@@ -133,6 +134,39 @@ static void *recv_thread(void *arg) {
         }
     }
     return NULL;
+}
+
+/* One evote_receiver_receive per message (a server thread per voter). */
+static void *single_thread(void *arg) {
+    struct br_job *j = arg;
+    for (size_t i = j->from; i < j->to; i++) {
+        evote_receipt_t rc;
+        j->ok += evote_receiver_receive(j->r, j->msgs[i], j->lens[i], EVOTE_NOW, &rc) ==
+                 EVOTE_OK;
+    }
+    return NULL;
+}
+
+#define BR_CALLERS 8
+/* n messages over BR_CALLERS threads of fn; wall seconds. */
+static double run_callers(void *(*fn)(void *), struct br_job base, size_t n, size_t *ok) {
+    struct br_job j[BR_CALLERS];
+    pthread_t t[BR_CALLERS];
+    for (int i = 0; i < BR_CALLERS; i++) {
+        j[i] = base;
+        j[i].from = n * (size_t)i / BR_CALLERS;
+        j[i].to = n * (size_t)(i + 1) / BR_CALLERS;
+    }
+    double t0 = bench_now();
+    for (int i = 0; i < BR_CALLERS; i++)
+        if (pthread_create(&t[i], NULL, fn, &j[i]) != 0)
+            abort();
+    *ok = 0;
+    for (int i = 0; i < BR_CALLERS; i++) {
+        pthread_join(t[i], NULL);
+        *ok += j[i].ok;
+    }
+    return bench_now() - t0;
 }
 
 static double run2(void *(*fn)(void *), struct br_job base, size_t n, size_t *ok) {
@@ -301,6 +335,37 @@ int bench_receive(const struct bench_opts *o) {
            (double)ok / dt, (double)ok / dt / raw);
     evote_receiver_free(r);
     evote_store_free(s);
+    /* concurrent single-ballot callers (evote_receiver_receive, one thread
+     * each): a commit per ballot, then the opt-in group commit */
+    size_t nc = nmsg < 800 ? nmsg : 800;
+    double rate[2];
+    for (int g = 0; g < 2; g++) {
+        s = fresh_store(dir, g ? "group" : "percall", roll, m);
+        if (evote_receiver_new(&r, m, pk, v, s) != EVOTE_OK ||
+            (g && evote_receiver_set_group_commit(r, BR_BATCH) != EVOTE_OK))
+            return 1;
+        base.r = r;
+        dt = run_callers(single_thread, base, nc, &ok);
+        rate[g] = (double)ok / dt;
+        size_t queued;
+        uint64_t commits = 0, held = 0;
+        receiver_group_stats(r, &queued, &commits, &held);
+        if (g)
+            printf("receive: %d single-ballot callers, group commit (up to %d): %.0f "
+                   "ballots/s (ratio to raw %.2f; %.1f ballots per commit; %zu/%zu)\n",
+                   BR_CALLERS, BR_BATCH, rate[g], rate[g] / raw,
+                   commits ? (double)held / (double)commits : 0.0, ok, nc);
+        else
+            printf("receive: %d single-ballot callers, one commit per ballot: %.0f "
+                   "ballots/s (ratio to raw %.2f; %zu/%zu)\n",
+                   BR_CALLERS, rate[g], rate[g] / raw, ok, nc);
+        evote_receiver_free(r);
+        evote_store_free(s);
+        if (ok != nc)
+            return 1;
+    }
+    printf("receive: group commit / commit per ballot, same callers = %.2f\n",
+           rate[1] / rate[0]);
 
     evote_cms_verifier_free(v);
     evote_roll_free(roll);

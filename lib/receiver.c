@@ -4,6 +4,8 @@
  * that names the voter stay in this function's memory and are wiped; the
  * store receives the bare ballot bytes and a digest-keyed voted flag.
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +14,17 @@
 #include "evote/receiver.h"
 #include "evote/roll.h"
 #include "internal.h"
+#include "receiver_internal.h"
+
+/* A caller's ballot waiting in the group-commit queue (on its stack). */
+typedef struct gc_slot {
+    const evote_store_append_t *item;
+    struct gc_slot *next;
+    evote_err_t verdict;
+    uint64_t seq;
+    bool done;
+    char detail[256];
+} gc_slot_t;
 
 struct evote_receiver {
     const evote_manifest_t *m;
@@ -20,6 +33,20 @@ struct evote_receiver {
     evote_store_t *store;
     int64_t (*now)(void *);
     void *now_ctx;
+    /* group commit (evote_receiver_set_group_commit); all under gc_mu */
+    size_t gc_max;
+    bool gc_init, gc_leader;
+    pthread_mutex_t gc_mu;
+    pthread_cond_t gc_cv;
+    gc_slot_t *gc_head, **gc_tail;
+    size_t gc_queued;
+    /* the leader's scratch (only the leader touches it) */
+    evote_store_append_t *gc_items;
+    evote_err_t *gc_verdicts;
+    uint64_t *gc_seqs;
+    gc_slot_t **gc_batch;
+    /* statistics (tests, benchmarks) */
+    uint64_t gc_commits, gc_ballots;
 };
 
 /* One message on its way through the checks. */
@@ -55,7 +82,135 @@ out:
     return ret;
 }
 
-void evote_receiver_free(evote_receiver_t *r) { free(r); }
+void evote_receiver_free(evote_receiver_t *r) {
+    if (r == NULL)
+        return;
+    if (r->gc_init) {
+        pthread_mutex_destroy(&r->gc_mu);
+        pthread_cond_destroy(&r->gc_cv);
+    }
+    free(r->gc_items);
+    free(r->gc_verdicts);
+    free(r->gc_seqs);
+    free(r->gc_batch);
+    free(r);
+}
+
+evote_err_t evote_receiver_set_group_commit(evote_receiver_t *r, size_t max_group) {
+    evote_err_t ret = EVOTE_OK;
+    ENSURE(r != NULL, EVOTE_ERR_ARG, "group commit: bad argument");
+    ENSURE(max_group <= EVOTE_RECEIVER_GROUP_MAX, EVOTE_ERR_ARG,
+           "group commit: at most %d ballots per commit, not %zu", EVOTE_RECEIVER_GROUP_MAX,
+           max_group);
+    ENSURE(!r->gc_init || r->gc_queued == 0, EVOTE_ERR_STATE,
+           "group commit: ballots are waiting");
+    if (max_group <= 1) {
+        r->gc_max = 0;
+        goto out;
+    }
+    if (!r->gc_init) {
+        ENSURE(pthread_mutex_init(&r->gc_mu, NULL) == 0, EVOTE_ERR_NOMEM, "mutex");
+        if (pthread_cond_init(&r->gc_cv, NULL) != 0) {
+            pthread_mutex_destroy(&r->gc_mu);
+            ret = evote_fail(EVOTE_ERR_NOMEM, "condition variable");
+            goto out;
+        }
+        r->gc_init = true;
+        r->gc_tail = &r->gc_head;
+    }
+    free(r->gc_items);
+    free(r->gc_verdicts);
+    free(r->gc_seqs);
+    free(r->gc_batch);
+    r->gc_max = 0;
+    ALLOC_GUARD(r->gc_items = calloc(max_group, sizeof(*r->gc_items)));
+    ALLOC_GUARD(r->gc_verdicts = calloc(max_group, sizeof(*r->gc_verdicts)));
+    ALLOC_GUARD(r->gc_seqs = calloc(max_group, sizeof(*r->gc_seqs)));
+    ALLOC_GUARD(r->gc_batch = calloc(max_group, sizeof(*r->gc_batch)));
+    r->gc_max = max_group;
+out:
+    return ret;
+}
+
+void receiver_group_stats(evote_receiver_t *r, size_t *queued, uint64_t *commits,
+                          uint64_t *ballots) {
+    if (!r->gc_init) {
+        *queued = 0;
+        *commits = *ballots = 0;
+        return;
+    }
+    pthread_mutex_lock(&r->gc_mu);
+    *queued = r->gc_queued;
+    *commits = r->gc_commits;
+    *ballots = r->gc_ballots;
+    pthread_mutex_unlock(&r->gc_mu);
+}
+
+/*
+ * Commit the queue's first ballots (up to gc_max) as the leader. Called and
+ * returns with gc_mu held; drops it for the store's transaction.
+ */
+static void gc_lead(evote_receiver_t *r) {
+    size_t k = 0;
+    r->gc_leader = true;
+    while (r->gc_head != NULL && k < r->gc_max) {
+        gc_slot_t *sl = r->gc_head;
+        r->gc_head = sl->next;
+        if (r->gc_head == NULL)
+            r->gc_tail = &r->gc_head;
+        r->gc_queued--;
+        r->gc_batch[k] = sl;
+        r->gc_items[k] = *sl->item;
+        k++;
+    }
+    pthread_mutex_unlock(&r->gc_mu);
+    evote_err_t ret = evote_store_append(r->store, r->gc_items, k, r->gc_verdicts, r->gc_seqs);
+    char detail[200];
+    snprintf(detail, sizeof(detail), "%s", evote_err_detail());
+    evote_wipe(r->gc_items, k * sizeof(*r->gc_items));
+    pthread_mutex_lock(&r->gc_mu);
+    for (size_t j = 0; j < k; j++) {
+        gc_slot_t *sl = r->gc_batch[j];
+        sl->verdict = ret != EVOTE_OK ? ret : r->gc_verdicts[j];
+        sl->seq = r->gc_seqs[j];
+        if (sl->verdict != EVOTE_OK) {
+            /* The store reports the detail of its last refusal only: name
+             * the one that is this ballot's where it can be told. */
+            if (ret != EVOTE_OK)
+                snprintf(sl->detail, sizeof(sl->detail), "group commit failed: %s", detail);
+            else
+                snprintf(sl->detail, sizeof(sl->detail), "refused in the commit (%s)",
+                         evote_err_name(sl->verdict));
+        }
+        sl->done = true;
+    }
+    r->gc_commits++;
+    r->gc_ballots += k;
+    r->gc_leader = false;
+    pthread_cond_broadcast(&r->gc_cv);
+}
+
+/* One prechecked ballot through the group commit; its verdict. */
+static evote_err_t gc_commit_one(evote_receiver_t *r, const pending_t *p, uint64_t *seq) {
+    gc_slot_t me;
+    memset(&me, 0, sizeof(me));
+    me.item = &p->item;
+    pthread_mutex_lock(&r->gc_mu);
+    *r->gc_tail = &me;
+    r->gc_tail = &me.next;
+    r->gc_queued++;
+    while (!me.done) {
+        if (!r->gc_leader)
+            gc_lead(r);
+        else
+            pthread_cond_wait(&r->gc_cv, &r->gc_mu);
+    }
+    pthread_mutex_unlock(&r->gc_mu);
+    *seq = me.seq;
+    if (me.verdict != EVOTE_OK)
+        return evote_fail(me.verdict, "%s", me.detail);
+    return EVOTE_OK;
+}
 
 void evote_receiver_set_clock(evote_receiver_t *r, int64_t (*now)(void *), void *ctx) {
     if (r == NULL)
@@ -239,6 +394,23 @@ evote_err_t evote_receiver_receive(evote_receiver_t *r, const uint8_t *msg, size
     evote_err_t res = EVOTE_ERR_INTERNAL;
     if (receipt == NULL)
         return evote_fail(EVOTE_ERR_ARG, "receive: bad argument");
+    memset(receipt, 0, sizeof(*receipt));
+    if (r != NULL && r->gc_max > 1 && msg != NULL) {
+        pending_t *p = calloc(1, sizeof(*p));
+        uint64_t seq = 0;
+        if (p == NULL)
+            return evote_fail(EVOTE_ERR_NOMEM, "receive: out of memory");
+        if (at == EVOTE_NOW)
+            at = r->now(r->now_ctx);
+        res = precheck(r, msg, len, at, p);
+        if (res == EVOTE_OK)
+            res = gc_commit_one(r, p, &seq);
+        if (res == EVOTE_OK)
+            fill_receipt(receipt, p, seq);
+        evote_wipe(p, sizeof(*p));
+        free(p);
+        return res;
+    }
     evote_err_t ret = evote_receiver_receive_batch(r, &msg, &len, 1, at, &res, receipt);
     if (ret != EVOTE_OK)
         return ret;

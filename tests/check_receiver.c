@@ -11,6 +11,7 @@
 
 #include "internal.h"
 #include "pki.h"
+#include "receiver_internal.h"
 #include "testutil.h"
 
 #define D "district-tokyo-1"
@@ -707,6 +708,186 @@ START_TEST(test_same_voter_two_threads) {
 }
 END_TEST
 
+/* ---- group commit -------------------------------------------------------- */
+
+/* A store that forwards to the test's SQLite store but holds every append
+ * at a gate until the test opens it, recording each commit's size. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool open;
+    size_t sizes[16], ncalls;
+} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, {0}, 0};
+
+static void g_close(void *impl) { (void)impl; }
+static evote_err_t g_lookup(void *impl, const uint8_t ik[32], const char *c, uint8_t *vk,
+                            bool *el, bool *voted) {
+    return evote_store_roll_lookup(impl, ik, c, vk, el, voted);
+}
+static evote_err_t g_box_get(void *impl, const char *c, evote_box_info_t *info) {
+    return evote_store_box_get(impl, c, info);
+}
+static evote_err_t g_c1_seen(void *impl, const char *c, const uint8_t c1[33], bool *seen) {
+    return evote_store_c1_seen(impl, c, c1, seen);
+}
+static evote_err_t g_append(void *impl, const evote_store_append_t *items, size_t n,
+                            evote_err_t *results, uint64_t *seq) {
+    pthread_mutex_lock(&gate.mu);
+    if (gate.ncalls < 16)
+        gate.sizes[gate.ncalls] = n;
+    gate.ncalls++;
+    pthread_cond_broadcast(&gate.cv);
+    while (!gate.open)
+        pthread_cond_wait(&gate.cv, &gate.mu);
+    pthread_mutex_unlock(&gate.mu);
+    return evote_store_append(impl, items, n, results, seq);
+}
+static const evote_store_ops_t gated_ops = {
+    .close = g_close, .roll_lookup = g_lookup, .box_get = g_box_get,
+    .c1_seen = g_c1_seen, .append = g_append};
+
+struct gc_caller {
+    evote_receiver_t *r;
+    const uint8_t *msg;
+    size_t len;
+    evote_err_t res;
+    evote_receipt_t rc;
+    int returned; /* under gate.mu */
+};
+static void *gc_call(void *arg) {
+    struct gc_caller *c = arg;
+    memset(&c->rc, 0x5A, sizeof(c->rc));
+    c->res = evote_receiver_receive(c->r, c->msg, c->len, EVT_PKI_NOW, &c->rc);
+    pthread_mutex_lock(&gate.mu);
+    c->returned = 1;
+    pthread_mutex_unlock(&gate.mu);
+    return NULL;
+}
+
+/*
+ * Six single-ballot callers on one group-commit receiver (at most 4 per
+ * commit). The first caller leads a commit of its own ballot, held at the
+ * gate; the five others pass their checks and queue behind it. No caller
+ * returns while its commit is held. Once it is let through, the next leader
+ * commits 4 of the queued ballots at once, and the last one follows: commit
+ * sizes 1, 4, 1. One voter sent two ballots: the commit's own check keeps
+ * exactly one. Every receipt names its ballot in the store.
+ */
+START_TEST(test_group_commit) {
+    enum { N = 6 };
+    evt_voter_t *v = evt_voters_make(dir, N - 1, false, 600000);
+    char line[1024], csv[8192] = "voter_id,identity,contests\n";
+    for (int i = 0; i < N - 1; i++) {
+        evt_voter_roll_line(&v[i], true, D, line, sizeof(line));
+        strcat(csv, line);
+    }
+    roll_add(csv);
+    evote_store_t *gs = NULL;
+    evote_receiver_t *r = NULL;
+    ck_assert_int_eq(evote_store_new(&gs, &gated_ops, store), EVOTE_OK);
+    ck_assert_int_eq(evote_receiver_new(&r, m, pk, ver, gs), EVOTE_OK);
+    ck_assert_int_eq(evote_receiver_set_group_commit(r, EVOTE_RECEIVER_GROUP_MAX + 1),
+                     EVOTE_ERR_ARG);
+    ck_assert_int_eq(evote_receiver_set_group_commit(r, 4), EVOTE_OK);
+    uint8_t *msgs[N];
+    size_t lens[N];
+    uint8_t ballots[N][EVOTE_BALLOT_MAX];
+    size_t blens[N];
+    struct gc_caller c[N];
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        blens[i] = ballot_bytes(m, D, (uint32_t)(i % 3), ballots[i], NULL);
+        msgs[i] = evt_voter_sign(&v[i < N - 1 ? i : N - 2], ballots[i], blens[i], &lens[i]);
+        memset(&c[i], 0, sizeof(c[i]));
+        c[i].r = r;
+        c[i].msg = msgs[i];
+        c[i].len = lens[i];
+        c[i].res = EVOTE_ERR_INTERNAL;
+    }
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, gc_call, &c[i]), 0);
+    /* wait (bounded) until one commit is held and the five others queue */
+    size_t queued = 0;
+    uint64_t commits = 0, nballots = 0;
+    for (int spin = 0; spin < 120000; spin++) {
+        receiver_group_stats(r, &queued, &commits, &nballots);
+        pthread_mutex_lock(&gate.mu);
+        size_t held = gate.ncalls;
+        pthread_mutex_unlock(&gate.mu);
+        if (held == 1 && queued == N - 1)
+            break;
+        usleep(1000);
+    }
+    pthread_mutex_lock(&gate.mu);
+    ck_assert_uint_eq(gate.ncalls, 1);
+    ck_assert_uint_eq(gate.sizes[0], 1);
+    for (int i = 0; i < N; i++)
+        ck_assert_msg(!c[i].returned, "caller %d returned before its commit", i);
+    pthread_mutex_unlock(&gate.mu);
+    ck_assert_uint_eq(queued, N - 1);
+    ck_assert_uint_eq(commits, 0);
+    pthread_mutex_lock(&gate.mu);
+    gate.open = true;
+    pthread_cond_broadcast(&gate.cv);
+    pthread_mutex_unlock(&gate.mu);
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    ck_assert_uint_eq(gate.ncalls, 3);
+    ck_assert_uint_eq(gate.sizes[1], 4);
+    ck_assert_uint_eq(gate.sizes[2], 1);
+    receiver_group_stats(r, &queued, &commits, &nballots);
+    ck_assert_uint_eq(queued, 0);
+    ck_assert_uint_eq(commits, 3);
+    ck_assert_uint_eq(nballots, N);
+    /* verdicts: the two ballots of one voter, exactly one kept */
+    int accepted = 0;
+    bool index_used[N] = {false};
+    static const evote_receipt_t zero;
+    for (int i = 0; i < N; i++) {
+        if (i >= N - 2) {
+            ck_assert(c[i].res == EVOTE_OK || c[i].res == EVOTE_ERR_ALREADY_VOTED);
+        } else {
+            ck_assert_msg(c[i].res == EVOTE_OK, "caller %d: %s", i, evote_err_name(c[i].res));
+        }
+        if (c[i].res != EVOTE_OK) {
+            ck_assert_mem_eq(&c[i].rc, &zero, sizeof(zero));
+            continue;
+        }
+        accepted++;
+        ck_assert_str_eq(c[i].rc.contest, D);
+        ck_assert_uint_lt(c[i].rc.index, N - 1);
+        ck_assert(!index_used[c[i].rc.index]);
+        index_used[c[i].rc.index] = true;
+        uint8_t h[32];
+        ck_assert_int_eq(evote_sha256(ballots[i], blens[i], h), EVOTE_OK);
+        ck_assert_mem_eq(c[i].rc.tracking_code, h, 32);
+        struct find f = {c[i].rc.index, ballots[i], blens[i], 0};
+        ck_assert_int_eq(evote_store_ballots_foreach(store, D, 0, find_cb, &f), EVOTE_OK);
+        ck_assert_msg(f.found, "caller %d: receipt index %llu holds another ballot", i,
+                      (unsigned long long)c[i].rc.index);
+    }
+    ck_assert_int_eq(accepted, N - 1);
+    ck_assert((c[N - 2].res == EVOTE_OK) + (c[N - 1].res == EVOTE_OK) == 1);
+    struct snap sn;
+    take_snap(&sn);
+    ck_assert_uint_eq(sn.count[0], N - 1);
+    ck_assert_uint_eq(sn.voted[0], N - 1);
+    /* a refusal before the queue (here: already voted) comes straight back */
+    evote_receipt_t rc;
+    ck_assert_int_eq(evote_receiver_receive(r, msgs[0], lens[0], EVT_PKI_NOW, &rc),
+                     EVOTE_ERR_ALREADY_VOTED);
+    receiver_group_stats(r, &queued, &commits, &nballots);
+    ck_assert_uint_eq(commits, 3);
+    /* off again: single commits, as before */
+    ck_assert_int_eq(evote_receiver_set_group_commit(r, 0), EVOTE_OK);
+    for (int i = 0; i < N; i++)
+        free(msgs[i]);
+    evote_receiver_free(r);
+    evote_store_free(gs);
+    evt_voters_free(v, N - 1);
+}
+END_TEST
+
 /* ---- property: flags == ballots, no voter-identifying bytes stored -------- */
 
 struct worker {
@@ -958,6 +1139,7 @@ int main(void) {
     tcase_add_checked_fixture(tp, setup, teardown);
     tcase_set_timeout(tp, 300);
     tcase_add_test(tp, test_same_voter_two_threads);
+    tcase_add_test(tp, test_group_commit);
     tcase_add_test(tp, test_property_unlinkable);
     suite_add_tcase(s, tp);
     return evt_run_suite(s) == 0 ? 0 : 1;

@@ -74,6 +74,21 @@ evote_receiver_receive(evote_receiver_t *r, const uint8_t *msg, size_t len, int6
                        evote_receipt_t *receipt);
 
 /*
+ * Group commit for concurrent single-ballot callers (opt-in; off by
+ * default): with max_group > 1, evote_receiver_receive runs its checks in
+ * the caller's thread as usual, then queues the ballot; one waiting caller
+ * (the leader) commits up to max_group queued ballots in ONE store
+ * transaction, and each caller returns its own verdict and receipt only
+ * after the commit that holds its ballot is durable. A store failure of
+ * that commit is every one of its callers' result. max_group 0 or 1 turns
+ * it off; at most EVOTE_RECEIVER_GROUP_MAX. Set it before the receiver is
+ * shared between threads. evote_receiver_receive_batch is unaffected.
+ */
+#define EVOTE_RECEIVER_GROUP_MAX 256
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_receiver_set_group_commit(evote_receiver_t *r, size_t max_group);
+
+/*
  * Receive n messages with ONE commit for all that pass the checks (group
  * commit: one disk flush for the batch). results[i] and receipts[i] are as
  * for evote_receiver_receive. Returns EVOTE_OK when every message got a
