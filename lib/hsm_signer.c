@@ -235,6 +235,80 @@ evote_err_t evote_signer_select_key(evote_signer_t *s, const char *key_label,
     return select_key(s, key_label, cert_pem_path);
 }
 
+evote_err_t evote_signer_select_token(evote_signer_t *s, const char *token_label,
+                                      const char *pin, size_t pin_len, const char *key_label,
+                                      const char *cert_pem_path) {
+    evote_err_t ret = EVOTE_OK;
+    char pinbuf[PIN_MAX + 1];
+    PKCS11_SLOT *old_slot = NULL, *slot = NULL;
+    PKCS11_KEY *old_keys = NULL;
+    struct key_ref *old_refs = NULL;
+    unsigned int old_n = 0;
+    bool switched = false, logged_in = false;
+
+    memset(pinbuf, 0, sizeof(pinbuf));
+    ENSURE(s != NULL && s->ctx != NULL && s->slot != NULL, EVOTE_ERR_ARG,
+           "select token: not a token signer");
+    ENSURE(token_label != NULL && key_label != NULL && (pin != NULL || pin_len == 0),
+           EVOTE_ERR_ARG, "select token: bad argument");
+    ENSURE(pin_len <= PIN_MAX, EVOTE_ERR_ARG, "PIN longer than %d bytes", PIN_MAX);
+    ENSURE(pin_len == 0 || memchr(pin, 0, pin_len) == NULL, EVOTE_ERR_ARG,
+           "PIN contains a NUL byte");
+    for (unsigned int i = 0; i < s->nslots; i++) {
+        PKCS11_TOKEN *t = s->slots[i].token;
+        if (t != NULL && t->initialized && t->label != NULL &&
+            strcmp(t->label, token_label) == 0) {
+            slot = &s->slots[i];
+            break;
+        }
+    }
+    ENSURE(slot != NULL, EVOTE_ERR_TOKEN_NOT_FOUND,
+           "no token labelled '%s' (the module's slots as listed when the signer opened)",
+           token_label);
+    if (slot == s->slot) {
+        ret = select_key(s, key_label, cert_pem_path);
+        goto out;
+    }
+    ENSURE(PKCS11_open_session(slot, 0) == 0, EVOTE_ERR_PKCS11,
+           "cannot open a session on token '%s'", token_label);
+    if (pin_len > 0)
+        memcpy(pinbuf, pin, pin_len);
+    if (PKCS11_login(slot, 0, pinbuf) != 0) {
+        ret = login_error();
+        goto out;
+    }
+    logged_in = true;
+    /* select on the new token; the old one's listing comes back on failure */
+    old_slot = s->slot;
+    old_keys = s->keys;
+    old_refs = s->by_label;
+    old_n = s->nby_label;
+    s->slot = slot;
+    s->keys = NULL;
+    s->by_label = NULL;
+    s->nby_label = 0;
+    switched = true;
+    GUARD(select_key(s, key_label, cert_pem_path));
+    PKCS11_logout(old_slot);
+    free(old_refs);
+    old_refs = NULL;
+    switched = false;
+    logged_in = false;
+out:
+    if (switched) {
+        free(s->by_label);
+        s->slot = old_slot;
+        s->keys = old_keys;
+        s->by_label = old_refs;
+        s->nby_label = old_n;
+    }
+    if (logged_in)
+        PKCS11_logout(slot);
+    ERR_clear_error();
+    evote_wipe(pinbuf, sizeof(pinbuf));
+    return ret;
+}
+
 evote_err_t evote_signer_open(evote_signer_t **out, const char *module_path,
                               const char *token_label, const char *pin,
                               size_t pin_len, const char *key_label,
