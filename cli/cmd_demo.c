@@ -587,9 +587,11 @@ static void usage(FILE *f) {
             "                  [--threads N] [--module MODULE]\n\n"
             "Run a whole practice election in a fresh directory: a SoftHSM2 token\n"
             "in that directory, the election key generated inside it, a manifest\n"
-            "with a district and a proportional contest, N random ballots per\n"
-            "contest (default 500; each proof verified), ciphertext lists,\n"
-            "decryption through the token, the tally, and a check that the tally\n"
+            "with a district and a proportional contest, N voters (default 1500)\n"
+            "each casting a random ballot per contest (each proof verified), signed\n"
+            "on their stand-in ID cards (SoftHSM2 tokens of 25 voters each),\n"
+            "ciphertext lists, decryption through the token, the tally, and a\n"
+            "check that the tally\n"
             "equals the ballots cast (exit status 1 if not). Every step is signed\n"
             "into an audit log by a demo operator's token, and DIR/record is the\n"
             "published election record, checked with `evote verify` (PROTOCOL §17).\n\n"
@@ -610,7 +612,7 @@ int cmd_demo(int argc, char **argv) {
     int c, rc = 0;
 
     memset(&d, 0, sizeof(d));
-    d.ballots = 500;
+    d.ballots = 1500; /* issue #2: a few thousand ballots (2 contests) */
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':

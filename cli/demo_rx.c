@@ -23,6 +23,20 @@
 
 #define DEMO_CARDS "voter-cards"
 #define DEMO_RSA_VOTERS 2
+/*
+ * Voters per stand-in card token. A real voter has a card of their own;
+ * SoftHSM2 checks every object file of a token on each search, and libp11
+ * searches the token for an EC key's public half when it loads the key, so
+ * one token holding every voter makes signing grow with the square of the
+ * roll. Small batches of cards keep that search short; a token per voter
+ * would cost a token initialisation (PIN hashing, files) per voter instead.
+ */
+#define DEMO_CARD_VOTERS 25
+
+/* Label of the card token holding voter i (0-based). */
+static void card_token(char *out, size_t cap, unsigned long i) {
+    snprintf(out, cap, "%s-%03lu", DEMO_CARDS, i / DEMO_CARD_VOTERS + 1);
+}
 
 static int fail(const char *what, evote_err_t rv) { return cli_fail(rv, what); }
 
@@ -226,30 +240,37 @@ int demo_rx_voters(struct demo_rx *rx, const char *dir, const char *module, unsi
     }
     if (write_text(rx->card_pin_path, rx->card_pin, 0600) != 0)
         goto out;
-    rv = evote_hsm_token_init(module, DEMO_CARDS, so_pin, strlen(so_pin), rx->card_pin,
-                              strlen(rx->card_pin));
+    for (unsigned long g = 0; g < n; g += DEMO_CARD_VOTERS) {
+        char tok[64];
+        size_t k = n - g < DEMO_CARD_VOTERS ? n - g : DEMO_CARD_VOTERS;
+        card_token(tok, sizeof(tok), g);
+        rv = evote_hsm_token_init(module, tok, so_pin, strlen(so_pin), rx->card_pin,
+                                  strlen(rx->card_pin));
+        if (rv == EVOTE_OK)
+            rv = evote_hsm_import_key_certs(module, tok, rx->card_pin, strlen(rx->card_pin), k,
+                                            (const char *const *)labels + g,
+                                            (const char *const *)keys + g,
+                                            (const char *const *)certs + g);
+        if (rv != EVOTE_OK) {
+            evote_wipe(so_pin, sizeof(so_pin));
+            fail("voter cards", rv);
+            goto out;
+        }
+    }
     evote_wipe(so_pin, sizeof(so_pin));
-    if (rv != EVOTE_OK) {
-        fail("voter cards", rv);
-        goto out;
-    }
-    if ((rv = evote_hsm_import_key_certs(module, DEMO_CARDS, rx->card_pin, strlen(rx->card_pin),
-                                         n, (const char *const *)labels,
-                                         (const char *const *)keys,
-                                         (const char *const *)certs)) != EVOTE_OK) {
-        fail("voter cards", rv);
-        goto out;
-    }
     /* the keys live on the cards now */
     for (unsigned long i = 0; i < n; i++)
         if (unlink(keys[i]) != 0) {
             sys_fail("remove", keys[i]);
             goto out;
         }
+    char last[64];
+    card_token(last, sizeof(last), n - 1);
     printf("voters     %lu voters (%d RSA-2048, the rest P-256) certified by %s,\n"
-           "           keys on the token \"%s\" (their cards), roll %s (%.1f s)\n",
-           n, n < DEMO_RSA_VOTERS ? (int)n : DEMO_RSA_VOTERS, rx->ca_path, DEMO_CARDS,
-           rx->roll_path, now() - t0);
+           "           keys on the tokens \"%s-001\"..\"%s\" (their cards, %d voters\n"
+           "           a token), roll %s (%.1f s)\n",
+           n, n < DEMO_RSA_VOTERS ? (int)n : DEMO_RSA_VOTERS, rx->ca_path, DEMO_CARDS, last,
+           DEMO_CARD_VOTERS, rx->roll_path, now() - t0);
     rc = 0;
 out:
     for (unsigned long i = 0; i < n && labels != NULL; i++) {
@@ -287,19 +308,25 @@ int demo_rx_sign(struct demo_rx *rx) {
     rx->lens = calloc(total, sizeof(*rx->lens));
     if (rx->msgs == NULL || rx->lens == NULL)
         return fail("sign", EVOTE_ERR_NOMEM);
-    rv = evote_signer_open(&rx->signer, rx->module, DEMO_CARDS, rx->card_pin,
-                           strlen(rx->card_pin), "voter-00001", NULL);
-    evote_wipe(rx->card_pin, sizeof(rx->card_pin));
-    if (rv != EVOTE_OK)
-        return fail("voter card", rv);
     for (unsigned long i = 0; i < rx->nvoters; i++) {
-        char label[32], cert[PATH_MAX + 64];
+        char label[32], cert[PATH_MAX + 64], tok[64];
         snprintf(label, sizeof(label), "voter-%05lu", i + 1);
+        card_token(tok, sizeof(tok), i);
         /* the certificate as the voter's client keeps it (a copy of the
          * card's), which spares a search of the card's objects */
         snprintf(cert, sizeof(cert), "%s/%s.pem", rx->voters_dir, label);
-        if ((rv = evote_signer_select_key(rx->signer, label, cert)) != EVOTE_OK)
+        if (i == 0)
+            rv = evote_signer_open(&rx->signer, rx->module, tok, rx->card_pin,
+                                   strlen(rx->card_pin), label, cert);
+        else if (i % DEMO_CARD_VOTERS == 0) /* the next batch of cards */
+            rv = evote_signer_select_token(rx->signer, tok, rx->card_pin, strlen(rx->card_pin),
+                                           label, cert);
+        else
+            rv = evote_signer_select_key(rx->signer, label, cert);
+        if (rv != EVOTE_OK) {
+            evote_wipe(rx->card_pin, sizeof(rx->card_pin));
             return fail("voter card", rv);
+        }
         for (size_t ci = 0; ci < rx->ncontests; ci++) {
             size_t k = i * rx->ncontests + ci;
             if ((rv = evote_signer_sign_cms(rx->signer, rx->ballots[ci] + i * EVOTE_BALLOT_MAX,
@@ -309,6 +336,7 @@ int demo_rx_sign(struct demo_rx *rx) {
             rx->nmsgs = k + 1;
         }
     }
+    evote_wipe(rx->card_pin, sizeof(rx->card_pin));
     printf("sign       %zu ballots signed on the voters' cards (CMS SignedData, %.1f s)\n",
            rx->nmsgs, now() - t0);
     return 0;

@@ -38,6 +38,58 @@ struct bnattr {
     CK_ATTRIBUTE_TYPE type;
 };
 
+enum { OBJ_PRIV, OBJ_PUB, OBJ_CERT, NOBJ };
+
+struct staged {
+    CK_OBJECT_HANDLE session[NOBJ], token[NOBJ];
+};
+
+/* Make one object: a session object to copy (stage != NULL and copying
+ * works), else directly on the token. tmpl[token_at] is CKA_TOKEN. */
+static CK_RV make_object(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess, CK_ATTRIBUTE *tmpl,
+                         CK_ULONG n, size_t token_at, bool copy, CK_OBJECT_HANDLE *session_obj,
+                         CK_OBJECT_HANDLE *token_obj) {
+    static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    if (token_at >= n || tmpl[token_at].type != CKA_TOKEN)
+        return CKR_GENERAL_ERROR;
+    tmpl[token_at].pValue = copy ? &no : &yes;
+    return f->C_CreateObject(sess, tmpl, n, copy ? session_obj : token_obj);
+}
+
+/* Copy the staged session objects onto the token. *unsupported: the token
+ * refused copying as such (the caller may create on the token instead). */
+static CK_RV copy_staged(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess, struct staged *st,
+                         bool *unsupported) {
+    CK_BBOOL yes = CK_TRUE;
+    CK_ATTRIBUTE tmpl[] = {{CKA_TOKEN, &yes, sizeof(yes)}};
+    *unsupported = false;
+    for (size_t i = 0; i < NOBJ; i++) {
+        CK_RV rv = f->C_CopyObject(sess, st->session[i], tmpl, 1, &st->token[i]);
+        if (rv != CKR_OK) {
+            st->token[i] = CK_INVALID_HANDLE;
+            *unsupported = i == 0 && (rv == CKR_FUNCTION_NOT_SUPPORTED ||
+                                      rv == CKR_ATTRIBUTE_READ_ONLY ||
+                                      rv == CKR_TEMPLATE_INCONSISTENT ||
+                                      rv == CKR_ACTION_PROHIBITED);
+            return rv;
+        }
+    }
+    return CKR_OK;
+}
+
+/* Destroy what is left: the session objects always, the token objects of
+ * this key too unless keep_token. */
+static void unstage(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess, struct staged *st,
+                    bool keep_token) {
+    for (size_t i = 0; i < NOBJ; i++) {
+        if (st->session[i] != CK_INVALID_HANDLE)
+            f->C_DestroyObject(sess, st->session[i]);
+        if (!keep_token && st->token[i] != CK_INVALID_HANDLE)
+            f->C_DestroyObject(sess, st->token[i]);
+        st->session[i] = st->token[i] = CK_INVALID_HANDLE;
+    }
+}
+
 /* Big-endian bytes of an RSA parameter into buf; *len receives the size. */
 static evote_err_t rsa_param(EVP_PKEY *k, const char *name, uint8_t *buf, size_t cap,
                              size_t *len) {
@@ -86,10 +138,20 @@ out:
         ENSURE((n) > 0, EVOTE_ERR_CRYPTO, #fn);                                \
     } while (0)
 
-/* Import one key and certificate through an open, logged-in session. */
-static evote_err_t import_one(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
-                              const char *token_label, const char *key_label,
-                              const char *key_pem_path, const char *cert_pem_path) {
+/*
+ * Import one key and certificate through an open, logged-in session. The
+ * three objects are first made as session objects, in memory, then copied
+ * onto the token each in one piece (C_CopyObject with CKA_TOKEN true) and
+ * the session objects destroyed. SoftHSM2's file store rewrites a token
+ * object's file once per attribute that C_CreateObject fills in (about 30
+ * writes, each an ftruncate, per object) but writes a copy once; a token
+ * whose C_CopyObject refuses (CKR_FUNCTION_NOT_SUPPORTED, read-only or
+ * inconsistent template) gets the objects made on the token directly.
+ * On failure nothing of this key stays on the token.
+ */
+static evote_err_t import_objects(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
+                                  const char *key_label, const char *key_pem_path,
+                                  const char *cert_pem_path, bool copy, bool *unsupported) {
     evote_err_t ret = EVOTE_OK;
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
@@ -106,7 +168,12 @@ static evote_err_t import_one(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
                                        0xce, 0x3d, 0x03, 0x01, 0x07};
     uint8_t ec_priv[32], ec_point[67];
     BIGNUM *ecd = NULL;
+    struct staged st;
+    bool done = false;
 
+    *unsupported = false;
+    for (size_t i = 0; i < NOBJ; i++)
+        st.session[i] = st.token[i] = CK_INVALID_HANDLE;
     memset(ec_priv, 0, sizeof(ec_priv));
     ENSURE(key_label != NULL && key_pem_path != NULL && cert_pem_path != NULL,
            EVOTE_ERR_ARG, "import: bad argument");
@@ -123,26 +190,10 @@ static evote_err_t import_one(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
     /* CKA_ID: a digest of the public key, so key and certificate pair up. */
     GUARD(evote_sha256(spki, (size_t)spki_n, id));
 
-    /* Refuse to shadow an existing key of the same label. */
-    {
-        CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-        CK_ATTRIBUTE q[] = {{CKA_CLASS, &cls, sizeof(cls)},
-                            {CKA_LABEL, (void *)key_label, strlen(key_label)}};
-        CK_OBJECT_HANDLE h;
-        CK_ULONG n = 0;
-        IMP_GUARD(f->C_FindObjectsInit(sess, q, 2), "C_FindObjectsInit");
-        CK_RV rv = f->C_FindObjects(sess, &h, 1, &n);
-        f->C_FindObjectsFinal(sess);
-        IMP_GUARD(rv, "C_FindObjects");
-        ENSURE(n == 0, EVOTE_ERR_KEY_EXISTS, "a key labelled '%s' exists on '%s'",
-               key_label, token_label);
-    }
-
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
     CK_OBJECT_CLASS priv_cls = CKO_PRIVATE_KEY, pub_cls = CKO_PUBLIC_KEY,
                     cert_cls = CKO_CERTIFICATE;
     CK_CERTIFICATE_TYPE ctype = CKC_X_509;
-    CK_OBJECT_HANDLE obj;
     if (EVP_PKEY_is_a(key, "RSA")) {
         CK_KEY_TYPE kt = CKK_RSA;
         GUARD(rsa_param(key, OSSL_PKEY_PARAM_RSA_N, rn, sizeof(rn), &ln));
@@ -166,7 +217,8 @@ static evote_err_t import_one(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
             {CKA_EXPONENT_1, rdp, ldp},              {CKA_EXPONENT_2, rdq, ldq},
             {CKA_COEFFICIENT, rqi, lqi},
         };
-        IMP_GUARD(f->C_CreateObject(sess, priv, sizeof(priv) / sizeof(priv[0]), &obj),
+        IMP_GUARD(make_object(f, sess, priv, sizeof(priv) / sizeof(priv[0]), 2, copy,
+                              &st.session[OBJ_PRIV], &st.token[OBJ_PRIV]),
                   "C_CreateObject(RSA private key)");
         CK_ATTRIBUTE pub[] = {
             {CKA_CLASS, &pub_cls, sizeof(pub_cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
@@ -175,7 +227,8 @@ static evote_err_t import_one(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
             {CKA_ID, id, ID_LEN},                  {CKA_MODULUS, rn, ln},
             {CKA_PUBLIC_EXPONENT, re, le},
         };
-        IMP_GUARD(f->C_CreateObject(sess, pub, sizeof(pub) / sizeof(pub[0]), &obj),
+        IMP_GUARD(make_object(f, sess, pub, sizeof(pub) / sizeof(pub[0]), 2, copy,
+                              &st.session[OBJ_PUB], &st.token[OBJ_PUB]),
                   "C_CreateObject(RSA public key)");
     } else if (EVP_PKEY_is_a(key, "EC")) {
         CK_KEY_TYPE kt = CKK_EC;
@@ -206,7 +259,8 @@ static evote_err_t import_one(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
             {CKA_EC_PARAMS, (void *)p256_oid, sizeof(p256_oid)},
             {CKA_VALUE, ec_priv, sizeof(ec_priv)},
         };
-        IMP_GUARD(f->C_CreateObject(sess, priv, sizeof(priv) / sizeof(priv[0]), &obj),
+        IMP_GUARD(make_object(f, sess, priv, sizeof(priv) / sizeof(priv[0]), 2, copy,
+                              &st.session[OBJ_PRIV], &st.token[OBJ_PRIV]),
                   "C_CreateObject(EC private key)");
         CK_ATTRIBUTE pub[] = {
             {CKA_CLASS, &pub_cls, sizeof(pub_cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
@@ -216,7 +270,8 @@ static evote_err_t import_one(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
             {CKA_EC_PARAMS, (void *)p256_oid, sizeof(p256_oid)},
             {CKA_EC_POINT, ec_point, sizeof(ec_point)},
         };
-        IMP_GUARD(f->C_CreateObject(sess, pub, sizeof(pub) / sizeof(pub[0]), &obj),
+        IMP_GUARD(make_object(f, sess, pub, sizeof(pub) / sizeof(pub[0]), 2, copy,
+                              &st.session[OBJ_PUB], &st.token[OBJ_PUB]),
                   "C_CreateObject(EC public key)");
     } else {
         ret = evote_fail(EVOTE_ERR_FORMAT, "%s: only RSA and P-256 keys are supported",
@@ -235,9 +290,14 @@ static evote_err_t import_one(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
         {CKA_SERIAL_NUMBER, serial, (CK_ULONG)serial_n},
         {CKA_VALUE, cert_der, (CK_ULONG)cert_n},
     };
-    IMP_GUARD(f->C_CreateObject(sess, ca, sizeof(ca) / sizeof(ca[0]), &obj),
+    IMP_GUARD(make_object(f, sess, ca, sizeof(ca) / sizeof(ca[0]), 2, copy,
+                          &st.session[OBJ_CERT], &st.token[OBJ_CERT]),
               "C_CreateObject(certificate)");
+    if (copy)
+        IMP_GUARD(copy_staged(f, sess, &st, unsupported), "C_CopyObject(onto the token)");
+    done = true;
 out:
+    unstage(f, sess, &st, done);
     ERR_clear_error();
     evote_wipe(rd, sizeof(rd));
     evote_wipe(rp, sizeof(rp));
@@ -257,6 +317,104 @@ out:
     return ret;
 }
 
+/* Import by copy while the token allows it (*copy), else directly. */
+static evote_err_t import_one(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
+                              const char *key_label, const char *key_pem_path,
+                              const char *cert_pem_path, bool *copy) {
+    bool unsupported = false;
+    evote_err_t ret =
+        import_objects(f, sess, key_label, key_pem_path, cert_pem_path, *copy, &unsupported);
+    if (ret != EVOTE_OK && unsupported) {
+        *copy = false;
+        ret = import_objects(f, sess, key_label, key_pem_path, cert_pem_path, false,
+                             &unsupported);
+    }
+    return ret;
+}
+
+static int cmp_label(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void free_labels(char **v, size_t n) {
+    for (size_t i = 0; i < n && v != NULL; i++)
+        free(v[i]);
+    free(v);
+}
+
+/*
+ * The labels of every private key on the token, sorted: one search for
+ * the whole batch (SoftHSM2 re-checks every object file of the token on
+ * each C_FindObjectsInit, so a search per key grows with the token).
+ * A label that holds a NUL byte cannot equal a C string and is skipped.
+ */
+static evote_err_t existing_labels(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE sess,
+                                   char ***out, size_t *nout) {
+    evote_err_t ret = EVOTE_OK;
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE q[] = {{CKA_CLASS, &cls, sizeof(cls)}};
+    CK_OBJECT_HANDLE *h = NULL;
+    size_t nh = 0, cap = 0, nl = 0;
+    char **labels = NULL;
+    bool finding = false;
+
+    *out = NULL;
+    *nout = 0;
+    IMP_GUARD(f->C_FindObjectsInit(sess, q, 1), "C_FindObjectsInit(private keys)");
+    finding = true;
+    for (;;) {
+        CK_ULONG got = 0;
+        if (nh == cap) {
+            CK_OBJECT_HANDLE *nhp;
+            cap = cap ? cap * 2 : 256;
+            ALLOC_GUARD(nhp = realloc(h, cap * sizeof(*h)));
+            h = nhp;
+        }
+        IMP_GUARD(f->C_FindObjects(sess, h + nh, (CK_ULONG)(cap - nh), &got),
+                  "C_FindObjects(private keys)");
+        if (got == 0)
+            break;
+        nh += got;
+    }
+    finding = false;
+    IMP_GUARD(f->C_FindObjectsFinal(sess), "C_FindObjectsFinal");
+    if (nh > 0)
+        ALLOC_GUARD(labels = calloc(nh, sizeof(*labels)));
+    for (size_t i = 0; i < nh; i++) {
+        CK_ATTRIBUTE a = {CKA_LABEL, NULL, 0};
+        CK_RV rv = f->C_GetAttributeValue(sess, h[i], &a, 1);
+        if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE)
+            continue; /* no label: cannot clash */
+        IMP_GUARD(rv, "C_GetAttributeValue(CKA_LABEL)");
+        ENSURE(a.ulValueLen != CK_UNAVAILABLE_INFORMATION && a.ulValueLen < 65536,
+               EVOTE_ERR_PKCS11, "a private key's label has no usable length");
+        char *l = NULL;
+        ALLOC_GUARD(l = calloc(1, (size_t)a.ulValueLen + 1));
+        a.pValue = l;
+        rv = f->C_GetAttributeValue(sess, h[i], &a, 1);
+        if (rv != CKR_OK) {
+            free(l);
+            IMP_GUARD(rv, "C_GetAttributeValue(CKA_LABEL)");
+        }
+        if (memchr(l, 0, (size_t)a.ulValueLen) != NULL) {
+            free(l);
+            continue;
+        }
+        labels[nl++] = l;
+    }
+    if (nl > 1)
+        qsort(labels, nl, sizeof(*labels), cmp_label);
+    *out = labels;
+    *nout = nl;
+    labels = NULL;
+out:
+    if (finding)
+        f->C_FindObjectsFinal(sess);
+    free_labels(labels, nl);
+    free(h);
+    return ret;
+}
+
 evote_err_t evote_hsm_import_key_certs(const char *module_path, const char *token_label,
                                        const char *pin, size_t pin_len, size_t n,
                                        const char *const *key_labels,
@@ -265,18 +423,45 @@ evote_err_t evote_hsm_import_key_certs(const char *module_path, const char *toke
     evote_err_t ret = EVOTE_OK;
     evote_hsm_t *hsm = NULL;
     CK_SESSION_HANDLE sess = CK_INVALID_HANDLE;
+    char **have = NULL;
+    const char **batch = NULL;
+    size_t nhave = 0;
+    bool copy = true;
 
     ENSURE(token_label != NULL && key_labels != NULL && key_pem_paths != NULL &&
                cert_pem_paths != NULL && (pin != NULL || pin_len == 0),
            EVOTE_ERR_ARG, "import: bad argument");
+    for (size_t i = 0; i < n; i++)
+        ENSURE(key_labels[i] != NULL && key_labels[i][0] != '\0' && key_pem_paths[i] != NULL &&
+                   cert_pem_paths[i] != NULL,
+               EVOTE_ERR_ARG, "import: key %zu: missing label or file", i);
+    /* Labels repeated within the batch are refused before the token opens. */
+    if (n > 1) {
+        ALLOC_GUARD(batch = malloc(n * sizeof(*batch)));
+        memcpy(batch, key_labels, n * sizeof(*batch));
+        qsort(batch, n, sizeof(*batch), cmp_label);
+        for (size_t i = 1; i < n; i++)
+            ENSURE(strcmp(batch[i - 1], batch[i]) != 0, EVOTE_ERR_KEY_EXISTS,
+                   "the label '%s' appears twice in the batch", batch[i]);
+    }
     /* Through lib/hsm.c's module registry: the module is initialised once
      * per process, whoever else in the process uses it. */
     GUARD(evote_hsm_open(&hsm, module_path, token_label, pin, pin_len, 1));
     sess = evote_hsm_session_get(hsm);
+    /* Refuse to shadow an existing key: every label is checked against
+     * one listing of the token before anything is written. */
+    GUARD(existing_labels(evote_hsm_functions(hsm), sess, &have, &nhave));
     for (size_t i = 0; i < n; i++)
-        GUARD(import_one(evote_hsm_functions(hsm), sess, token_label, key_labels[i],
-                         key_pem_paths[i], cert_pem_paths[i]));
+        ENSURE(nhave == 0 ||
+                   bsearch(&key_labels[i], have, nhave, sizeof(*have), cmp_label) == NULL,
+               EVOTE_ERR_KEY_EXISTS, "a key labelled '%s' exists on '%s'", key_labels[i],
+               token_label);
+    for (size_t i = 0; i < n; i++)
+        GUARD(import_one(evote_hsm_functions(hsm), sess, key_labels[i], key_pem_paths[i],
+                         cert_pem_paths[i], &copy));
 out:
+    free_labels(have, nhave);
+    free(batch);
     if (sess != CK_INVALID_HANDLE)
         evote_hsm_session_put(hsm, sess);
     evote_hsm_free(hsm);

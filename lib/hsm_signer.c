@@ -28,17 +28,85 @@
 #define P11_CKR_PIN_INCORRECT 0xA0UL
 #define P11_CKR_PIN_LOCKED 0xA4UL
 
+struct key_ref {
+    const char *label; /* libp11's, valid until the next enumeration */
+    unsigned int index;
+};
+
 struct evote_signer {
     PKCS11_CTX *ctx;      /* NULL for a software key */
     PKCS11_SLOT *slots;
     unsigned int nslots;
     int logged_in;
     PKCS11_SLOT *slot;    /* borrowed from slots */
+    /* The token's private keys by label, from one libp11 enumeration
+     * (libp11 lists the whole token, attributes and all, on each call):
+     * switching keys looks up here and enumerates again only on a miss. */
+    PKCS11_KEY *keys;     /* libp11's listing (owned by the token) */
+    struct key_ref *by_label;
+    unsigned int nby_label;
     EVP_PKEY *key;
     X509 *cert;
     uint8_t *cert_der;
     size_t cert_der_len;
 };
+
+static int cmp_key_ref(const void *a, const void *b) {
+    const struct key_ref *x = a, *y = b;
+    int c = strcmp(x->label, y->label);
+    if (c != 0)
+        return c;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* (Re)list the token's private keys and sort them by label; on equal
+ * labels the first enumerated comes first, as a linear search found it. */
+static evote_err_t index_keys(evote_signer_t *s) {
+    evote_err_t ret = EVOTE_OK;
+    unsigned int nkeys = 0, n = 0;
+    struct key_ref *refs = NULL;
+
+    PKCS11_KEY *keys = NULL;
+
+    free(s->by_label);
+    s->by_label = NULL;
+    s->nby_label = 0;
+    s->keys = NULL;
+    ENSURE(PKCS11_enumerate_keys(s->slot->token, &keys, &nkeys) == 0, EVOTE_ERR_PKCS11,
+           "cannot list the keys of token '%s'", s->slot->token->label);
+    if (nkeys > 0)
+        ALLOC_GUARD(refs = calloc(nkeys, sizeof(*refs)));
+    for (unsigned int i = 0; i < nkeys; i++)
+        if (keys[i].isPrivate && keys[i].label != NULL) {
+            refs[n].label = keys[i].label;
+            refs[n].index = i;
+            n++;
+        }
+    if (n > 1)
+        qsort(refs, n, sizeof(*refs), cmp_key_ref);
+    s->keys = keys;
+    s->by_label = refs;
+    s->nby_label = n;
+    refs = NULL;
+out:
+    free(refs);
+    return ret;
+}
+
+/* The first enumerated private key labelled label, or NULL. */
+static PKCS11_KEY *lookup_key(const evote_signer_t *s, const char *label) {
+    size_t lo = 0, hi = s->nby_label;
+    while (lo < hi) { /* lower bound */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(s->by_label[mid].label, label) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < s->nby_label && strcmp(s->by_label[lo].label, label) == 0)
+        return &s->keys[s->by_label[lo].index];
+    return NULL;
+}
 
 static const char *module_or_default(const char *m) {
     if (m != NULL && m[0] != '\0')
@@ -120,19 +188,16 @@ static PKCS11_CERT *find_cert(PKCS11_TOKEN *tok, const PKCS11_KEY *key) {
 static evote_err_t select_key(evote_signer_t *s, const char *key_label,
                               const char *cert_pem_path) {
     evote_err_t ret = EVOTE_OK;
-    PKCS11_KEY *keys = NULL, *key = NULL;
-    unsigned int nkeys = 0;
+    PKCS11_KEY *key = NULL;
     evote_signer_t t;
 
     memset(&t, 0, sizeof(t));
-    ENSURE(PKCS11_enumerate_keys(s->slot->token, &keys, &nkeys) == 0, EVOTE_ERR_PKCS11,
-           "cannot list the keys of token '%s'", s->slot->token->label);
-    for (unsigned int i = 0; i < nkeys; i++)
-        if (keys[i].isPrivate && keys[i].label != NULL &&
-            strcmp(keys[i].label, key_label) == 0) {
-            key = &keys[i];
-            break;
-        }
+    if (s->keys != NULL)
+        key = lookup_key(s, key_label);
+    if (key == NULL) { /* first use, or a key added since: list again */
+        GUARD(index_keys(s));
+        key = lookup_key(s, key_label);
+    }
     ENSURE(key != NULL, EVOTE_ERR_KEY_NOT_FOUND, "no private key labelled '%s' on '%s'",
            key_label, s->slot->token->label);
     t.key = PKCS11_get_private_key(key);
@@ -168,6 +233,80 @@ evote_err_t evote_signer_select_key(evote_signer_t *s, const char *key_label,
     if (s == NULL || key_label == NULL || s->ctx == NULL || s->slot == NULL)
         return evote_fail(EVOTE_ERR_ARG, "select key: not a token signer");
     return select_key(s, key_label, cert_pem_path);
+}
+
+evote_err_t evote_signer_select_token(evote_signer_t *s, const char *token_label,
+                                      const char *pin, size_t pin_len, const char *key_label,
+                                      const char *cert_pem_path) {
+    evote_err_t ret = EVOTE_OK;
+    char pinbuf[PIN_MAX + 1];
+    PKCS11_SLOT *old_slot = NULL, *slot = NULL;
+    PKCS11_KEY *old_keys = NULL;
+    struct key_ref *old_refs = NULL;
+    unsigned int old_n = 0;
+    bool switched = false, logged_in = false;
+
+    memset(pinbuf, 0, sizeof(pinbuf));
+    ENSURE(s != NULL && s->ctx != NULL && s->slot != NULL, EVOTE_ERR_ARG,
+           "select token: not a token signer");
+    ENSURE(token_label != NULL && key_label != NULL && (pin != NULL || pin_len == 0),
+           EVOTE_ERR_ARG, "select token: bad argument");
+    ENSURE(pin_len <= PIN_MAX, EVOTE_ERR_ARG, "PIN longer than %d bytes", PIN_MAX);
+    ENSURE(pin_len == 0 || memchr(pin, 0, pin_len) == NULL, EVOTE_ERR_ARG,
+           "PIN contains a NUL byte");
+    for (unsigned int i = 0; i < s->nslots; i++) {
+        PKCS11_TOKEN *t = s->slots[i].token;
+        if (t != NULL && t->initialized && t->label != NULL &&
+            strcmp(t->label, token_label) == 0) {
+            slot = &s->slots[i];
+            break;
+        }
+    }
+    ENSURE(slot != NULL, EVOTE_ERR_TOKEN_NOT_FOUND,
+           "no token labelled '%s' (the module's slots as listed when the signer opened)",
+           token_label);
+    if (slot == s->slot) {
+        ret = select_key(s, key_label, cert_pem_path);
+        goto out;
+    }
+    ENSURE(PKCS11_open_session(slot, 0) == 0, EVOTE_ERR_PKCS11,
+           "cannot open a session on token '%s'", token_label);
+    if (pin_len > 0)
+        memcpy(pinbuf, pin, pin_len);
+    if (PKCS11_login(slot, 0, pinbuf) != 0) {
+        ret = login_error();
+        goto out;
+    }
+    logged_in = true;
+    /* select on the new token; the old one's listing comes back on failure */
+    old_slot = s->slot;
+    old_keys = s->keys;
+    old_refs = s->by_label;
+    old_n = s->nby_label;
+    s->slot = slot;
+    s->keys = NULL;
+    s->by_label = NULL;
+    s->nby_label = 0;
+    switched = true;
+    GUARD(select_key(s, key_label, cert_pem_path));
+    PKCS11_logout(old_slot);
+    free(old_refs);
+    old_refs = NULL;
+    switched = false;
+    logged_in = false;
+out:
+    if (switched) {
+        free(s->by_label);
+        s->slot = old_slot;
+        s->keys = old_keys;
+        s->by_label = old_refs;
+        s->nby_label = old_n;
+    }
+    if (logged_in)
+        PKCS11_logout(slot);
+    ERR_clear_error();
+    evote_wipe(pinbuf, sizeof(pinbuf));
+    return ret;
 }
 
 evote_err_t evote_signer_open(evote_signer_t **out, const char *module_path,
@@ -263,6 +402,7 @@ void evote_signer_free(evote_signer_t *s) {
     EVP_PKEY_free(s->key);
     X509_free(s->cert);
     OPENSSL_free(s->cert_der);
+    free(s->by_label);
     if (s->ctx != NULL) {
         if (s->logged_in && s->slot != NULL)
             PKCS11_logout(s->slot);

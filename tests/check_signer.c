@@ -3,6 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include "internal.h"
 #include "pki.h"
 #include "testutil.h"
@@ -468,6 +470,187 @@ START_TEST(test_many_keys_one_token) {
 }
 END_TEST
 
+
+/* Write voter i's key and certificate as PEM files dir/card-i.key/.pem. */
+static void write_voter_pems(const evt_voter_t *v, size_t n, char **keys, char **certs,
+                             char **labels) {
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = malloc(600);
+        certs[i] = malloc(600);
+        labels[i] = malloc(32);
+        snprintf(keys[i], 600, "%s/card-%03zu.key", dir, i);
+        snprintf(certs[i], 600, "%s/card-%03zu.pem", dir, i);
+        snprintf(labels[i], 32, "voter-%03zu", i);
+        FILE *f = fopen(keys[i], "w");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(PEM_write_PrivateKey(f, v[i].key, NULL, NULL, 0, NULL, NULL), 1);
+        fclose(f);
+        f = fopen(certs[i], "w");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(PEM_write_X509(f, v[i].cert), 1);
+        fclose(f);
+    }
+}
+
+/* Sign with the signer's current key; the message verifies and names the
+ * certificate of voter want (so the right key among many signed). */
+static void sign_as(evote_signer_t *s, evote_cms_verifier_t *v, const evt_voter_t *want) {
+    uint8_t *der = NULL;
+    size_t len = 0;
+    evote_cms_result_t r;
+    ck_assert_int_eq(evote_signer_sign_cms(s, msg, sizeof(msg), false, &der, &len), EVOTE_OK);
+    ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, EVT_PKI_NOW, &r), EVOTE_OK);
+    ck_assert_mem_eq(r.cert_sha256, want->cert_sha256, 32);
+    evote_cms_result_clear(&r);
+    free(der);
+}
+
+/* Batch import: labels already on the token or repeated in the batch are
+ * refused before anything is written; the signer picks the right key among
+ * many from one listing; switching tokens. */
+START_TEST(test_batch_import_many_keys) {
+    const size_t n = evt_quick() ? 12 : 40;
+    evt_voter_token(dir, "cards", "rsa-1");  /* holds "sign" already */
+    evt_voter_token(dir, "cards2", "ec-1"); /* a second card */
+    evt_voter_t *vs = evt_voters_make(dir, n, false, 7000);
+    char **keys = calloc(n + 1, sizeof(char *)), **certs = calloc(n + 1, sizeof(char *)),
+         **labels = calloc(n + 1, sizeof(char *));
+    write_voter_pems(vs, n, keys, certs, labels);
+    const char *const *K = (const char *const *)keys, *const *C = (const char *const *)certs,
+                      *const *L = (const char *const *)labels;
+
+    /* the last label of the batch exists on the token: nothing imported */
+    char *saved = labels[n - 1];
+    labels[n - 1] = (char *)"sign";
+    ck_assert_int_eq(evote_hsm_import_key_certs(evt_module(), "cards", EVT_PIN, strlen(EVT_PIN),
+                                                n, L, K, C),
+                     EVOTE_ERR_KEY_EXISTS);
+    ck_assert_ptr_nonnull(strstr(evote_err_detail(), "'sign'"));
+    /* a label twice in the batch: nothing imported */
+    labels[n - 1] = labels[0];
+    ck_assert_int_eq(evote_hsm_import_key_certs(evt_module(), "cards", EVT_PIN, strlen(EVT_PIN),
+                                                n, L, K, C),
+                     EVOTE_ERR_KEY_EXISTS);
+    ck_assert_ptr_nonnull(strstr(evote_err_detail(), "twice"));
+    labels[n - 1] = NULL;
+    ck_assert_int_eq(evote_hsm_import_key_certs(evt_module(), "cards", EVT_PIN, strlen(EVT_PIN),
+                                                n, L, K, C),
+                     EVOTE_ERR_ARG);
+    labels[n - 1] = (char *)"";
+    ck_assert_int_eq(evote_hsm_import_key_certs(evt_module(), "cards", EVT_PIN, strlen(EVT_PIN),
+                                                n, L, K, C),
+                     EVOTE_ERR_ARG);
+    /* a certificate of another key in the middle: the keys before it stay,
+     * that key leaves nothing behind */
+    labels[n - 1] = saved;
+    char *c3 = certs[3];
+    certs[3] = certs[4];
+    ck_assert_int_eq(evote_hsm_import_key_certs(evt_module(), "cards", EVT_PIN, strlen(EVT_PIN),
+                                                n, L, K, C),
+                     EVOTE_ERR_KEY_MISMATCH);
+    certs[3] = c3;
+    ck_assert_int_eq(evote_hsm_import_key_certs(evt_module(), "cards", EVT_PIN, strlen(EVT_PIN),
+                                                3, L, K, C),
+                     EVOTE_ERR_KEY_EXISTS); /* voter-000..002 went in */
+    ck_assert_int_eq(evote_hsm_import_key_certs(evt_module(), "cards", EVT_PIN, strlen(EVT_PIN),
+                                                n - 3, L + 3, K + 3, C + 3),
+                     EVOTE_OK); /* voter-003 left no object behind */
+    /* importing the same batch again is refused as a whole */
+    ck_assert_int_eq(evote_hsm_import_key_certs(evt_module(), "cards", EVT_PIN, strlen(EVT_PIN),
+                                                n, L, K, C),
+                     EVOTE_ERR_KEY_EXISTS);
+
+    /* the signer: keys in any order, certificates from the token (by CKA_ID) */
+    evote_cms_verifier_t *v = verifier(0);
+    evote_signer_t *s = NULL;
+    ck_assert_int_eq(evote_signer_open(&s, evt_module(), "cards", EVT_PIN, strlen(EVT_PIN),
+                                       labels[n / 2], NULL),
+                     EVOTE_OK);
+    sign_as(s, v, &vs[n / 2]);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (k * 7 + 3) % n; /* 7 is prime to 12 and 40: every voter once */
+        ck_assert_int_eq(evote_signer_select_key(s, labels[i], k % 2 ? certs[i] : NULL),
+                         EVOTE_OK);
+        sign_as(s, v, &vs[i]);
+    }
+    /* misses leave the signer as it was */
+    size_t before = 0, after = 0;
+    const uint8_t *cd = evote_signer_cert_der(s, &before);
+    uint8_t *copy = malloc(before);
+    memcpy(copy, cd, before);
+    ck_assert_int_eq(evote_signer_select_key(s, "voter-999", NULL), EVOTE_ERR_KEY_NOT_FOUND);
+    ck_assert_int_eq(evote_signer_select_key(s, labels[1], certs[2]), EVOTE_ERR_KEY_MISMATCH);
+    ck_assert_int_eq(evote_signer_select_token(s, "nocards", EVT_PIN, strlen(EVT_PIN), "sign",
+                                               NULL),
+                     EVOTE_ERR_TOKEN_NOT_FOUND);
+    ck_assert_int_eq(evote_signer_select_token(s, "cards2", "wrong", 5, "sign", NULL),
+                     EVOTE_ERR_PIN_INCORRECT);
+    ck_assert_int_eq(evote_signer_select_token(s, "cards2", EVT_PIN, strlen(EVT_PIN),
+                                               labels[0], NULL),
+                     EVOTE_ERR_KEY_NOT_FOUND);
+    ck_assert_int_eq(evote_signer_select_token(s, NULL, EVT_PIN, strlen(EVT_PIN), "sign", NULL),
+                     EVOTE_ERR_ARG);
+    cd = evote_signer_cert_der(s, &after);
+    ck_assert_uint_eq(after, before);
+    ck_assert_mem_eq(cd, copy, before);
+    free(copy);
+    sign_as(s, v, &vs[(((n - 1) * 7) + 3) % n]); /* still the last voter selected */
+    /* the keys of the first token are still reachable after those refusals */
+    ck_assert_int_eq(evote_signer_select_key(s, labels[0], NULL), EVOTE_OK);
+    sign_as(s, v, &vs[0]);
+    /* to the second card and back */
+    ck_assert_int_eq(evote_signer_select_token(s, "cards2", EVT_PIN, strlen(EVT_PIN), "sign",
+                                               NULL),
+                     EVOTE_OK);
+    {
+        FILE *f = fopen(evt_pki_path(dir, "ec-1", ".pem"), "r");
+        ck_assert_ptr_nonnull(f);
+        X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+        fclose(f);
+        ck_assert_ptr_nonnull(x);
+        unsigned char *xd = NULL;
+        int xl = i2d_X509(x, &xd);
+        size_t cl = 0;
+        const uint8_t *cur = evote_signer_cert_der(s, &cl);
+        ck_assert_int_gt(xl, 0);
+        ck_assert_uint_eq(cl, (size_t)xl);
+        ck_assert_mem_eq(cur, xd, cl);
+        OPENSSL_free(xd);
+        X509_free(x);
+        uint8_t *der = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(evote_signer_sign_cms(s, msg, sizeof(msg), false, &der, &len),
+                         EVOTE_OK);
+        ck_assert_int_eq(evote_cms_verify(v, der, len, NULL, 0, EVT_PKI_NOW, NULL), EVOTE_OK);
+        free(der);
+    }
+    ck_assert_int_eq(evote_signer_select_key(s, labels[0], NULL), EVOTE_ERR_KEY_NOT_FOUND);
+    ck_assert_int_eq(evote_signer_select_token(s, "cards", EVT_PIN, strlen(EVT_PIN),
+                                               labels[n - 1], NULL),
+                     EVOTE_OK);
+    sign_as(s, v, &vs[n - 1]);
+    evote_signer_free(s);
+    /* a software signer cannot switch tokens */
+    ck_assert_int_eq(evote_signer_open_pem(&s, keys[0], certs[0]), EVOTE_OK);
+    ck_assert_int_eq(evote_signer_select_token(s, "cards", EVT_PIN, strlen(EVT_PIN), "sign",
+                                               NULL),
+                     EVOTE_ERR_ARG);
+    evote_signer_free(s);
+    evote_cms_verifier_free(v);
+    for (size_t i = 0; i < n; i++) {
+        free(keys[i]);
+        free(certs[i]);
+        if (labels[i] != saved)
+            free(labels[i]);
+    }
+    free(saved);
+    free(keys);
+    free(certs);
+    free(labels);
+    evt_voters_free(vs, n);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("signer");
     TCase *tc = tcase_create("signer");
@@ -484,6 +667,7 @@ int main(void) {
     tcase_add_test(tc, test_verifier_der_and_bundles);
     tcase_add_test(tc, test_cli_sign);
     tcase_add_test(tc, test_many_keys_one_token);
+    tcase_add_test(tc, test_batch_import_many_keys);
     suite_add_tcase(s, tc);
     return evt_run_suite(s) == 0 ? 0 : 1;
 }

@@ -175,8 +175,14 @@ evote_hsm_import_key_cert(const char *module_path, const char *token_label,
                           const char *key_pem_path, const char *cert_pem_path);
 
 /* The same for n keys in one session (a token holding many stand-in keys,
- * e.g. the demo's voters): stops at the first failure; keys imported
- * before it stay. */
+ * e.g. the demo's voters). Every label must be non-empty
+ * (EVOTE_ERR_ARG); a label repeated in the batch or already on a private
+ * key of the token is refused (EVOTE_ERR_KEY_EXISTS) before anything is
+ * written, from one listing of the token's keys. Each key's objects are
+ * made as session objects and copied onto the token (far fewer writes on
+ * SoftHSM2's file store; made on the token directly if it refuses the
+ * copy). Other failures stop at that key, which leaves nothing behind;
+ * keys imported before it stay. */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_hsm_import_key_certs(const char *module_path, const char *token_label,
                            const char *pin, size_t pin_len, size_t n,

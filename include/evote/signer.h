@@ -54,6 +54,17 @@ evote_signer_select_key(evote_signer_t *s, const char *key_label,
                         const char *cert_pem_path);
 
 /*
+ * Switch an open token signer to another token of the same module (listed
+ * when the signer opened): log in there with pin and select key_label as
+ * for evote_signer_open, then log out of the previous token. Several
+ * stand-in cards on one module (the demo's voters) share one libp11
+ * context this way. Errors as evote_signer_open; unchanged on failure.
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_signer_select_token(evote_signer_t *s, const char *token_label, const char *pin,
+                          size_t pin_len, const char *key_label, const char *cert_pem_path);
+
+/*
  * A signer with a software key (PEM private key + PEM certificate). For
  * test harnesses, benchmarks and simulations of many voters only: a real
  * voter's key lives on a card.

@@ -10,11 +10,14 @@ trap 'rm -rf "$T"' EXIT
 unset EVOTE_PIN EVOTE_SO_PIN SOFTHSM2_CONF
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-out=$("$evote" demo --ballots 25 --dir "$T/demo" </dev/null 2>&1) || fail "demo failed: $out"
+# 30 voters: two card tokens of 25 (the signer switches tokens)
+out=$("$evote" demo --ballots 30 --dir "$T/demo" </dev/null 2>&1) || fail "demo failed: $out"
 echo "$out"
-grep -q "^tally matches the 50 ballots cast$" <<<"$out" || fail "no match line"
+grep -q "^tally matches the 60 ballots cast$" <<<"$out" || fail "no match line"
 grep -q "みらい党" <<<"$out" || fail "no result table"
-grep -q "^mix  *district-tokyo-1: 2 parties shuffled 25 ciphertexts.*chain verified" <<<"$out" ||
+grep -q '"voter-cards-001".."voter-cards-002"' <<<"$out" || fail "not two card tokens"
+grep -q "^sign  *60 ballots signed" <<<"$out" || fail "no sign line"
+grep -q "^mix  *district-tokyo-1: 2 parties shuffled 30 ciphertexts.*chain verified" <<<"$out" ||
   fail "no verified mix line"
 "$evote" mix verify --quiet --protinfo "$T/demo/district-tokyo-1.mix/protInfo.xml" \
   "$T/demo/district-tokyo-1.mix" >/dev/null || fail "demo's mix chain does not verify"
