@@ -335,7 +335,7 @@ static int step_trustees(struct demo *d) {
         const char *args[] = {"trustee", "keygen", "--manifest", d->manifest_path,
                               "--trustee", t->id, "--token", t->id, "--pin-file", t->pin_path,
                               "--module", d->module, "--commitment-out", t->commitment,
-                              "--key-out", t->key_own, "--record", t->keygen_record, NULL};
+                              "--key-out", t->key_own, "--record-out", t->keygen_record, NULL};
         printf("trustees   %s generates a key share on token \"%s\" and publishes its "
                "commitment:\n",
                t->id, t->id);
