@@ -681,26 +681,29 @@ static int step_confirm(struct demo *d) {
                "           (drawn by the demo from the OS RNG; a real observer types or rolls "
                "their own after the plaintexts are published)\n",
                c->id, (int)(2 * sizeof(r)), hex);
+        const char *args[40 + 8 * DEMO_TRUSTEES] = {
+            "confirm", "--manifest", d->manifest_path, "--record", d->ceremony_path,
+            "--contest", c->id, "--input", c->list_path, "--decryption", c->plaintexts_path,
+            "--randomness", c->randomness_path, "--query-out", c->query_path,
+            "--out", c->confirmation_path, "--module", d->module};
+        size_t n = 0;
+        while (args[n] != NULL)
+            n++;
         for (int i = 0; i < DEMO_TRUSTEES; i++) {
             struct trustee_run *t = &d->trustees[i];
-            const char *args[40] = {"confirm", "--manifest", d->manifest_path, "--record",
-                                    d->ceremony_path, "--contest", c->id, "--input",
-                                    c->list_path, "--decryption", c->plaintexts_path,
-                                    "--randomness", c->randomness_path, "--query-out",
-                                    c->query_path, "--trustee", t->id, "--token", t->id,
-                                    "--pin-file", t->pin_path, "--module", d->module};
-            size_t n = 0;
-            while (args[n] != NULL)
-                n++;
-            for (int k = 0; k < DEMO_TRUSTEES; k++) {
-                args[n++] = "--partial";
-                args[n++] = c->partial[k];
-            }
-            args[n] = NULL;
-            printf("confirm    %s asks token \"%s\" for one derive on Q:\n", c->id, t->id);
-            if (demo_run_evote(args) != 0)
-                return 1;
+            args[n++] = "--partial";
+            args[n++] = c->partial[i];
+            args[n++] = "--trustee";
+            args[n++] = t->id;
+            args[n++] = "--token";
+            args[n++] = t->id;
+            args[n++] = "--pin-file";
+            args[n++] = t->pin_path;
         }
+        args[n] = NULL;
+        printf("confirm    %s asks each trustee's token for one derive on Q:\n", c->id);
+        if (demo_run_evote(args) != 0)
+            return 1;
         printf("confirm    %s: to ask a token yourself, without evote, and compare with "
                "\"expected x\" above:\n",
                c->id);
