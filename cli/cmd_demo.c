@@ -218,16 +218,18 @@ static int step_workspace(struct demo *d) {
     snprintf(d->results_dir, sizeof(d->results_dir), "%s/results", d->dir);
     for (int i = 0; i < DEMO_TRUSTEES; i++) {
         struct trustee_run *t = &d->trustees[i];
-        snprintf(t->id, sizeof(t->id), "trustee-%d", i + 1);
-        snprintf(t->pin_path, sizeof(t->pin_path), "%s/%s.pin", d->dir, t->id);
-        snprintf(t->so_pin_path, sizeof(t->so_pin_path), "%s/%s.so-pin", d->dir, t->id);
-        snprintf(t->own_dir, sizeof(t->own_dir), "%s/%s", d->dir, t->id);
-        snprintf(t->key_own, sizeof(t->key_own), "%s/%s/key.json", d->dir, t->id);
+        char id[sizeof(t->id)]; /* a copy: snprintf's source must not overlap *d */
+        snprintf(id, sizeof(id), "trustee-%d", i + 1);
+        memcpy(t->id, id, sizeof(id));
+        snprintf(t->pin_path, sizeof(t->pin_path), "%s/%s.pin", d->dir, id);
+        snprintf(t->so_pin_path, sizeof(t->so_pin_path), "%s/%s.so-pin", d->dir, id);
+        snprintf(t->own_dir, sizeof(t->own_dir), "%s/%s", d->dir, id);
+        snprintf(t->key_own, sizeof(t->key_own), "%s/%s/key.json", d->dir, id);
         snprintf(t->commitment, sizeof(t->commitment), "%s/trustees/%s.commitment.json",
-                 d->dir, t->id);
-        snprintf(t->key_pub, sizeof(t->key_pub), "%s/trustees/%s.key.json", d->dir, t->id);
+                 d->dir, id);
+        snprintf(t->key_pub, sizeof(t->key_pub), "%s/trustees/%s.key.json", d->dir, id);
         snprintf(t->keygen_record, sizeof(t->keygen_record),
-                 "%s/trustees/%s.keygen-record.json", d->dir, t->id);
+                 "%s/trustees/%s.keygen-record.json", d->dir, id);
     }
     printf("workspace  %s%s\n", d->dir, d->keep ? "" : " (removed at the end; --keep keeps it)");
     return 0;
