@@ -18,6 +18,8 @@
 #ifndef EVOTE_CONFIRM_H
 #define EVOTE_CONFIRM_H
 
+#include <stdbool.h>
+
 #include "common.h"
 #include "trustee.h"
 
