@@ -142,3 +142,50 @@ void cli_hex(char *out, const uint8_t *in, size_t len) {
     }
     out[2 * len] = 0;
 }
+
+int cli_ceremony_load(cli_ceremony_t *c, const char *manifest, const char *contest,
+                      const char *record, const char *key_pem, const char *input) {
+    evote_err_t e;
+    memset(c, 0, sizeof(*c));
+    if ((e = evote_manifest_load(&c->m, manifest)) != EVOTE_OK)
+        return cli_fail(e, manifest);
+    if (contest != NULL &&
+        (e = evote_manifest_contest_index(c->m, contest, &c->ci)) != EVOTE_OK)
+        return cli_fail(e, contest);
+    if (record != NULL) {
+        if ((e = evote_trustee_record_read(record, evote_manifest_hash(c->m), &c->shares,
+                                           &c->nshares, c->pk)) != EVOTE_OK)
+            return cli_fail(e, record);
+    } else if (key_pem != NULL) {
+        if ((e = evote_pubkey_read_pem(key_pem, c->pk)) != EVOTE_OK)
+            return cli_fail(e, key_pem);
+        if ((c->shares = calloc(1, sizeof(*c->shares))) == NULL)
+            return cli_fail(EVOTE_ERR_NOMEM, key_pem);
+        c->nshares = 1;
+        strcpy(c->shares[0].id, CLI_SINGLE_KEY_ID);
+        memcpy(c->shares[0].pk, c->pk, EVOTE_POINT_LEN);
+    }
+    if (input != NULL && ((e = evote_sha256_file(input, c->list_hash)) != EVOTE_OK ||
+                          (e = evote_ctlist_read(input, &c->cts, &c->n)) != EVOTE_OK))
+        return cli_fail(e, input);
+    return 0;
+}
+
+void cli_ceremony_free(cli_ceremony_t *c) {
+    if (c == NULL)
+        return;
+    free(c->cts);
+    free(c->shares);
+    evote_manifest_free(c->m);
+    memset(c, 0, sizeof(*c));
+}
+
+size_t cli_ceremony_trustee(const cli_ceremony_t *c, const char *id, const char *record) {
+    size_t i = 0;
+    while (i < c->nshares && strcmp(c->shares[i].id, id) != 0)
+        i++;
+    if (i == c->nshares)
+        fprintf(stderr, "evote: trustee \"%s\" is not in %s\n", id,
+                record != NULL ? record : "the key record");
+    return i;
+}

@@ -42,6 +42,32 @@ int cli_check_authorization(const evote_manifest_t *m, const char *contest,
 int cli_check_mix_output(const evote_manifest_t *m, const char *contest,
                          const uint8_t pk[EVOTE_POINT_LEN], const char *chain_dir,
                          const char *box_dir, bool unmixed, const evote_ct_t *cts, size_t n);
+/*
+ * What every decryption-ceremony step starts from: the manifest, the key
+ * (the trustees' key-ceremony record, or with one key the election key PEM
+ * as a single share with id CLI_SINGLE_KEY_ID), and the ciphertext list
+ * (its file SHA-256 and entries). Any of record/key_pem/input may be NULL
+ * (not loaded); record wins over key_pem. contest (may be NULL) must be a
+ * contest of the manifest (its index in ci). Prints errors; returns 0 or
+ * the exit status. Free with cli_ceremony_free.
+ */
+#define CLI_SINGLE_KEY_ID "election-key"
+typedef struct {
+    evote_manifest_t *m;
+    size_t ci;
+    evote_trustee_share_t *shares;
+    size_t nshares;
+    uint8_t pk[EVOTE_POINT_LEN];
+    evote_ct_t *cts;
+    size_t n;
+    uint8_t list_hash[EVOTE_HASH_LEN];
+} cli_ceremony_t;
+int cli_ceremony_load(cli_ceremony_t *c, const char *manifest, const char *contest,
+                      const char *record, const char *key_pem, const char *input);
+void cli_ceremony_free(cli_ceremony_t *c);
+/* Index of trustee id in c->shares, or c->nshares (printed) if it is none. */
+size_t cli_ceremony_trustee(const cli_ceremony_t *c, const char *id, const char *record);
+
 /* Lower-case hex of len bytes into out (2*len+1). */
 void cli_hex(char *out, const uint8_t *in, size_t len);
 #endif

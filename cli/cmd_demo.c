@@ -1,11 +1,16 @@
 /*
- * evote demo — a whole practice election in a fresh directory: SoftHSM2
- * token, key generation inside it, a two-contest manifest, random ballots
- * (each proof verified), ciphertext lists, decryption through the token,
- * tally, and a check that the tally equals what was cast.
+ * evote demo — a whole practice election in a fresh directory: two
+ * trustees, each with their own SoftHSM2 token, generate their key shares
+ * inside them (commitments published first, then the shares, combined
+ * into the election key), a two-contest manifest, random ballots (each
+ * proof verified), ciphertext lists, each trustee's partial decryption on
+ * their own token, the combination, tally, a check that the tally equals
+ * what was cast, an observer's confirmation and the result sheets.
  *
  * Each contest is mixed by two mix parties (proofs of shuffle verified)
- * before decryption.
+ * before decryption. The trustees', officials' and observer's ceremonies
+ * run as `evote …` child processes (demo_run_evote), as those people would
+ * run them on their own machines.
  *
  * The election is a list of small steps (see `steps` below) sharing one
  * struct demo, so that later ceremonies (signing and reception, ballot box
@@ -32,8 +37,6 @@
 #include "demo_rx.h"
 #include "demo_record.h"
 
-#define DEMO_TOKEN "evote-demo"
-#define DEMO_KEY "election-key"
 #define DEMO_MAX_CONTESTS 8
 #define DEMO_MAX_BALLOTS 10000000ul
 
@@ -46,6 +49,20 @@ struct contest_run {
     char list_path[PATH_MAX], plaintexts_path[PATH_MAX], tally_path[PATH_MAX];
     char mix_dir[PATH_MAX], mixed_path[PATH_MAX]; /* mix chain, its verified output */
     evote_tally_t *tally;
+    /* decryption ceremony */
+    char auth_path[PATH_MAX], sig_path[2][PATH_MAX];
+    char partial_dir[PATH_MAX], partial[DEMO_TRUSTEES][PATH_MAX];
+    char randomness_path[PATH_MAX], query_path[PATH_MAX], confirmation_path[PATH_MAX];
+};
+
+/* One trustee: their token (label = trustee id), PIN file, and what their
+ * `evote trustee keygen` writes. */
+struct trustee_run {
+    char id[16];
+    char pin_path[PATH_MAX], so_pin_path[PATH_MAX];
+    char own_dir[PATH_MAX];   /* the trustee's own machine */
+    char key_own[PATH_MAX];   /* key share, kept until every commitment is out */
+    char commitment[PATH_MAX], key_pub[PATH_MAX], keygen_record[PATH_MAX];
 };
 
 struct demo {
@@ -58,11 +75,12 @@ struct demo {
     char dir[PATH_MAX - 64];
     bool dir_made;
     char conf[PATH_MAX], manifest_path[PATH_MAX], pubkey_path[PATH_MAX],
-        record_path[PATH_MAX], pin_path[PATH_MAX], so_pin_path[PATH_MAX];
-    char pin[33], so_pin[33];
+        trustees_dir[PATH_MAX], ceremony_path[PATH_MAX], partials_dir[PATH_MAX],
+        confirm_dir[PATH_MAX], results_dir[PATH_MAX];
+    char threads_arg[16];
     /* election */
     evote_manifest_t *m;
-    evote_hsm_t *hsm;
+    struct trustee_run trustees[DEMO_TRUSTEES];
     uint8_t pk[EVOTE_POINT_LEN];
     struct contest_run contests[DEMO_MAX_CONTESTS];
     size_t ncontests;
@@ -146,6 +164,35 @@ static int random_below(uint32_t n, uint32_t *out) {
     return 0;
 }
 
+static int make_dir(const char *path) {
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return sys_fail("create directory", path);
+    return 0;
+}
+
+/* Copy a file as it is published (byte for byte; dst must not exist). */
+static int copy_file(const char *src, const char *dst) {
+    FILE *in = fopen(src, "rb"), *out = in != NULL ? fopen(dst, "wbx") : NULL;
+    char buf[65536];
+    size_t n;
+    int rc = in != NULL && out != NULL ? 0 : 1;
+    while (rc == 0 && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            rc = 1;
+    if (in != NULL && ferror(in))
+        rc = 1;
+    if (out != NULL && fclose(out) != 0)
+        rc = 1;
+    if (in != NULL)
+        fclose(in);
+    return rc != 0 ? sys_fail("copy to", dst) : 0;
+}
+
+static void hex_of(char *out, const uint8_t *in, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
 /* ---- steps -------------------------------------------------------------- */
 
 static int step_workspace(struct demo *d) {
@@ -163,9 +210,27 @@ static int step_workspace(struct demo *d) {
     snprintf(d->conf, sizeof(d->conf), "%s/softhsm2.conf", d->dir);
     snprintf(d->manifest_path, sizeof(d->manifest_path), "%s/manifest.json", d->dir);
     snprintf(d->pubkey_path, sizeof(d->pubkey_path), "%s/election-key.pem", d->dir);
-    snprintf(d->record_path, sizeof(d->record_path), "%s/keygen-record.json", d->dir);
-    snprintf(d->pin_path, sizeof(d->pin_path), "%s/user-pin", d->dir);
-    snprintf(d->so_pin_path, sizeof(d->so_pin_path), "%s/so-pin", d->dir);
+    snprintf(d->trustees_dir, sizeof(d->trustees_dir), "%s/trustees", d->dir);
+    snprintf(d->ceremony_path, sizeof(d->ceremony_path), "%s/trustees/key-ceremony.json",
+             d->dir);
+    snprintf(d->partials_dir, sizeof(d->partials_dir), "%s/partials", d->dir);
+    snprintf(d->confirm_dir, sizeof(d->confirm_dir), "%s/confirmations", d->dir);
+    snprintf(d->results_dir, sizeof(d->results_dir), "%s/results", d->dir);
+    for (int i = 0; i < DEMO_TRUSTEES; i++) {
+        struct trustee_run *t = &d->trustees[i];
+        char id[sizeof(t->id)]; /* a copy: snprintf's source must not overlap *d */
+        snprintf(id, sizeof(id), "trustee-%d", i + 1);
+        memcpy(t->id, id, sizeof(id));
+        snprintf(t->pin_path, sizeof(t->pin_path), "%s/%s.pin", d->dir, id);
+        snprintf(t->so_pin_path, sizeof(t->so_pin_path), "%s/%s.so-pin", d->dir, id);
+        snprintf(t->own_dir, sizeof(t->own_dir), "%s/%s", d->dir, id);
+        snprintf(t->key_own, sizeof(t->key_own), "%s/%s/key.json", d->dir, id);
+        snprintf(t->commitment, sizeof(t->commitment), "%s/trustees/%s.commitment.json",
+                 d->dir, id);
+        snprintf(t->key_pub, sizeof(t->key_pub), "%s/trustees/%s.key.json", d->dir, id);
+        snprintf(t->keygen_record, sizeof(t->keygen_record),
+                 "%s/trustees/%s.keygen-record.json", d->dir, id);
+    }
     printf("workspace  %s%s\n", d->dir, d->keep ? "" : " (removed at the end; --keep keeps it)");
     return 0;
 }
@@ -188,18 +253,27 @@ static int step_token(struct demo *d) {
     if (write_text(d->conf, conf, 0600) != 0)
         return 1;
     setenv("SOFTHSM2_CONF", d->conf, 1);
-    if (random_pin(d->so_pin) != 0 || random_pin(d->pin) != 0)
-        return fail("token PINs", EVOTE_ERR_RANDOM);
-    if (write_text(d->so_pin_path, d->so_pin, 0600) != 0 ||
-        write_text(d->pin_path, d->pin, 0600) != 0)
-        return 1;
-    rv = evote_hsm_token_init(d->module, DEMO_TOKEN, d->so_pin, strlen(d->so_pin), d->pin,
-                              strlen(d->pin));
-    evote_wipe(d->so_pin, sizeof(d->so_pin));
-    if (rv != EVOTE_OK)
-        return fail("token init", rv);
-    printf("token      \"%s\" in %s/tokens (module %s; PINs in %s, %s)\n", DEMO_TOKEN, d->dir,
-           d->module, d->so_pin_path, d->pin_path);
+    /* One token per trustee, labelled with their id: in a real election
+     * each one is a separate HSM in that trustee's keeping. */
+    for (int i = 0; i < DEMO_TRUSTEES; i++) {
+        struct trustee_run *t = &d->trustees[i];
+        char pin[33], so_pin[33];
+        if (random_pin(so_pin) != 0 || random_pin(pin) != 0)
+            return fail("token PINs", EVOTE_ERR_RANDOM);
+        if (write_text(t->so_pin_path, so_pin, 0600) != 0 ||
+            write_text(t->pin_path, pin, 0600) != 0) {
+            evote_wipe(pin, sizeof(pin));
+            evote_wipe(so_pin, sizeof(so_pin));
+            return 1;
+        }
+        rv = evote_hsm_token_init(d->module, t->id, so_pin, strlen(so_pin), pin, strlen(pin));
+        evote_wipe(pin, sizeof(pin));
+        evote_wipe(so_pin, sizeof(so_pin));
+        if (rv != EVOTE_OK)
+            return fail("token init", rv);
+        printf("token      \"%s\" in %s/tokens (module %s; PINs in %s, %s)\n", t->id, d->dir,
+               d->module, t->so_pin_path, t->pin_path);
+    }
     return 0;
 }
 
@@ -233,36 +307,82 @@ static int step_manifest(struct demo *d) {
         snprintf(c->tally_path, sizeof(c->tally_path), "%s/%s.tally.json", d->dir, c->id);
         snprintf(c->mix_dir, sizeof(c->mix_dir), "%s/%s.mix", d->dir, c->id);
         snprintf(c->mixed_path, sizeof(c->mixed_path), "%s/%s.mixed.bt", d->dir, c->id);
+        snprintf(c->auth_path, sizeof(c->auth_path), "%s/%s.decrypt-authorization.json",
+                 d->dir, c->id);
+        snprintf(c->partial_dir, sizeof(c->partial_dir), "%s/partials/%s", d->dir, c->id);
+        for (int t = 0; t < DEMO_TRUSTEES; t++)
+            snprintf(c->partial[t], sizeof(c->partial[t]), "%s/partials/%s/%s.evpd", d->dir,
+                     c->id, d->trustees[t].id);
+        snprintf(c->randomness_path, sizeof(c->randomness_path),
+                 "%s/confirmations/%s.randomness", d->dir, c->id);
+        snprintf(c->query_path, sizeof(c->query_path), "%s/confirmations/%s.q.der", d->dir,
+                 c->id);
+        snprintf(c->confirmation_path, sizeof(c->confirmation_path),
+                 "%s/confirmations/%s.json", d->dir, c->id);
     }
     return 0;
 }
 
-static int step_keygen(struct demo *d) {
+/* Key ceremony, part 1: each trustee generates their key share inside
+ * their own token and publishes the commitment H(manifest, trustee, PK_i)
+ * (and the token's record of the key's attributes); the share itself stays
+ * with the trustee until every commitment is out. */
+static int step_trustees(struct demo *d) {
+    if (make_dir(d->trustees_dir) != 0)
+        return 1;
+    for (int i = 0; i < DEMO_TRUSTEES; i++) {
+        struct trustee_run *t = &d->trustees[i];
+        if (make_dir(t->own_dir) != 0)
+            return 1;
+        const char *args[] = {"trustee", "keygen", "--manifest", d->manifest_path,
+                              "--trustee", t->id, "--token", t->id, "--pin-file", t->pin_path,
+                              "--module", d->module, "--commitment-out", t->commitment,
+                              "--key-out", t->key_own, "--record-out", t->keygen_record, NULL};
+        printf("trustees   %s generates a key share on token \"%s\" and publishes its "
+               "commitment:\n",
+               t->id, t->id);
+        if (demo_run_evote(args) != 0)
+            return 1;
+        printf("           %s, %s\n", t->commitment, t->keygen_record);
+    }
+    return 0;
+}
+
+/* Key ceremony, part 2: with every commitment published, the trustees
+ * publish their key shares; combine-keys checks each against its
+ * commitment and writes the election key (their sum). */
+static int step_election_key(struct demo *d) {
+    const char *args[8 + 4 * DEMO_TRUSTEES + 1];
+    size_t n = 0;
     evote_err_t rv;
-    evote_hsm_key_attrs_t a;
-    rv = evote_hsm_open(&d->hsm, d->module, DEMO_TOKEN, d->pin, strlen(d->pin),
-                        (unsigned)d->sessions);
-    evote_wipe(d->pin, sizeof(d->pin));
-    if (rv != EVOTE_OK)
-        return fail("token", rv);
-    if ((rv = evote_hsm_keygen(d->hsm, DEMO_KEY, d->pk)) != EVOTE_OK)
-        return fail("keygen", rv);
-    if ((rv = evote_pubkey_write_pem(d->pubkey_path, d->pk)) != EVOTE_OK)
+    args[n++] = "trustee";
+    args[n++] = "combine-keys";
+    args[n++] = "--manifest";
+    args[n++] = d->manifest_path;
+    for (int i = 0; i < DEMO_TRUSTEES; i++) {
+        struct trustee_run *t = &d->trustees[i];
+        if (copy_file(t->key_own, t->key_pub) != 0)
+            return 1;
+        printf("election   %s publishes its key share %s\n", t->id, t->key_pub);
+        args[n++] = "--commitment";
+        args[n++] = t->commitment;
+        args[n++] = "--key";
+        args[n++] = t->key_pub;
+    }
+    args[n++] = "--out";
+    args[n++] = d->pubkey_path;
+    args[n++] = "--record";
+    args[n++] = d->ceremony_path;
+    args[n] = NULL;
+    printf("election   trustee combine-keys checks every share against its commitment:\n");
+    if (demo_run_evote(args) != 0)
+        return 1;
+    if ((rv = evote_pubkey_read_pem(d->pubkey_path, d->pk)) != EVOTE_OK)
         return fail("public key", rv);
-    if ((rv = evote_hsm_keygen_record_write(d->hsm, d->record_path, DEMO_KEY,
-                                            evote_manifest_hash(d->m),
-                                            evote_manifest_election_id(d->m))) != EVOTE_OK)
-        return fail("ceremony record", rv);
-    if ((rv = evote_hsm_key_attrs(d->hsm, &a)) != EVOTE_OK)
-        return fail("key attributes", rv);
-    printf("keygen     \"%s\" inside the token: public key ", DEMO_KEY);
-    for (size_t i = 0; i < sizeof(d->pk); i++)
-        printf("%02x", d->pk[i]);
-    printf("\n           sensitive=%d extractable=%d never-extractable=%d derive=%d sign=%d "
-           "decrypt=%d, CKA_VALUE %s\n",
-           a.sensitive, a.extractable, a.never_extractable, a.derive, a.sign, a.decrypt,
-           a.value_readable ? "READABLE" : "unreadable");
-    printf("           %s, %s\n", d->pubkey_path, d->record_path);
+    char hex[2 * EVOTE_POINT_LEN + 1];
+    hex_of(hex, d->pk, sizeof(d->pk));
+    printf("election   key %s (sum of %d shares)\n           %s, %s\n", hex, DEMO_TRUSTEES,
+           d->pubkey_path, d->ceremony_path);
     return 0;
 }
 
@@ -399,13 +519,13 @@ static int step_mix(struct demo *d) {
 static int step_approve(struct demo *d) {
     for (size_t ci = 0; ci < d->ncontests; ci++) {
         struct contest_run *c = &d->contests[ci];
-        char auth[PATH_MAX], sig[2][PATH_MAX];
+        const char *auth = c->auth_path;
+        char(*sig)[PATH_MAX] = c->sig_path;
         const char *sigs[2] = {sig[0], sig[1]};
         uint8_t lh[EVOTE_HASH_LEN];
         evote_ct_t *cts = NULL;
         size_t n = 0;
         evote_err_t rv;
-        snprintf(auth, sizeof(auth), "%s/%s.decrypt-authorization.json", d->dir, c->id);
         printf("approve    %s: officials 1 and 2 sign the decryption of %s\n", c->id,
                c->list_path);
         if (demo_box_approve(&d->box, d->manifest_path, c->id, c->list_path, auth, sig) != 0)
@@ -425,19 +545,59 @@ static int step_approve(struct demo *d) {
     return 0;
 }
 
-static int step_decrypt(struct demo *d) {
-    evote_err_t rv;
-    evote_decrypt_opts_t o = {.threads = (unsigned)d->threads};
-    evote_decrypt_stats_t st;
+/* Each trustee, on their own machine with their own token, computes their
+ * part of the decryption of each contest's mixed list; `evote decrypt
+ * partial` first checks the officials' approvals and the mix chain from
+ * the imported box. */
+static int step_decrypt_partial(struct demo *d) {
+    if (make_dir(d->partials_dir) != 0)
+        return 1;
+    for (int i = 0; i < DEMO_TRUSTEES; i++) {
+        struct trustee_run *t = &d->trustees[i];
+        for (size_t ci = 0; ci < d->ncontests; ci++) {
+            struct contest_run *c = &d->contests[ci];
+            if (make_dir(c->partial_dir) != 0)
+                return 1;
+            const char *args[] = {"decrypt", "partial", "--manifest", d->manifest_path,
+                                  "--record", d->ceremony_path, "--contest", c->id,
+                                  "--input", c->list_path, "--mix-chain", c->mix_dir,
+                                  "--box", d->box.airgap, "--authorization", c->auth_path,
+                                  "--signature", c->sig_path[0], "--signature", c->sig_path[1],
+                                  "--trustee", t->id, "--token", t->id,
+                                  "--pin-file", t->pin_path, "--module", d->module,
+                                  "--out", c->partial[i],
+                                  d->threads_arg[0] ? "--threads" : NULL, d->threads_arg, NULL};
+            double t0 = now();
+            printf("partial    %s on token \"%s\": %s\n", t->id, t->id, c->id);
+            if (demo_run_evote(args) != 0)
+                return 1;
+            printf("           %zu ciphertexts in %.2f s (%.0f/s, approvals and mix chain "
+                   "checked first)\n",
+                   c->ncts, now() - t0, c->ncts / (now() - t0));
+        }
+    }
+    return 0;
+}
+
+/* The count staff put the parts together: M_j = C2_j − Σ_i D_ij. */
+static int step_decrypt_combine(struct demo *d) {
     for (size_t ci = 0; ci < d->ncontests; ci++) {
         struct contest_run *c = &d->contests[ci];
-        if ((rv = evote_decrypt_file(d->hsm, d->m, c->id, c->list_path, c->plaintexts_path, &o,
-                                     &st)) != EVOTE_OK)
-            return fail("decrypt", rv);
-        printf("decrypt    %s: %zu ciphertexts through SoftHSM2, %u threads on %u sessions, "
-               "%.2f s (%.0f/s)\n",
-               c->id, st.ciphertexts, st.threads, evote_hsm_session_count(d->hsm), st.seconds,
-               st.seconds > 0 ? (double)st.ciphertexts / st.seconds : 0.0);
+        const char *args[20 + 2 * DEMO_TRUSTEES] = {
+            "decrypt", "combine", "--manifest", d->manifest_path, "--record",
+            d->ceremony_path, "--contest", c->id, "--input", c->list_path, "--mix-chain",
+            c->mix_dir, "--box", d->box.airgap, "--out", c->plaintexts_path};
+        size_t n = 0;
+        while (args[n] != NULL)
+            n++;
+        for (int i = 0; i < DEMO_TRUSTEES; i++) {
+            args[n++] = "--partial";
+            args[n++] = c->partial[i];
+        }
+        args[n] = NULL;
+        printf("combine    %s: ", c->id);
+        if (demo_run_evote(args) != 0)
+            return 1;
     }
     return 0;
 }
@@ -501,15 +661,118 @@ static int step_check(struct demo *d) {
     return 0;
 }
 
+/* An observer's confirmation of each published decryption (PROTOCOL §15):
+ * fresh randomness, then ONE derive per trustee token on the query point
+ * Q over the whole batch, compared with the value the published parts
+ * predict. The demo draws the randomness from the OS RNG; a real observer
+ * types their own (hex or dice) only after the plaintexts are published. */
+static int step_confirm(struct demo *d) {
+    if (make_dir(d->confirm_dir) != 0)
+        return 1;
+    for (size_t ci = 0; ci < d->ncontests; ci++) {
+        struct contest_run *c = &d->contests[ci];
+        uint8_t r[32];
+        char hex[2 * sizeof(r) + 2];
+        if (RAND_bytes(r, sizeof(r)) != 1)
+            return fail("observer's randomness", EVOTE_ERR_RANDOM);
+        hex_of(hex, r, sizeof(r));
+        strcat(hex, "\n");
+        if (write_text(c->randomness_path, hex, 0644) != 0)
+            return 1;
+        printf("confirm    %s: the observer's randomness %.*s\n"
+               "           (drawn by the demo from the OS RNG; a real observer types or rolls "
+               "their own after the plaintexts are published)\n",
+               c->id, (int)(2 * sizeof(r)), hex);
+        const char *args[40 + 8 * DEMO_TRUSTEES] = {
+            "confirm", "--manifest", d->manifest_path, "--record", d->ceremony_path,
+            "--contest", c->id, "--input", c->list_path, "--decryption", c->plaintexts_path,
+            "--randomness", c->randomness_path, "--query-out", c->query_path,
+            "--out", c->confirmation_path, "--module", d->module};
+        size_t n = 0;
+        while (args[n] != NULL)
+            n++;
+        for (int i = 0; i < DEMO_TRUSTEES; i++) {
+            struct trustee_run *t = &d->trustees[i];
+            args[n++] = "--partial";
+            args[n++] = c->partial[i];
+            args[n++] = "--trustee";
+            args[n++] = t->id;
+            args[n++] = "--token";
+            args[n++] = t->id;
+            args[n++] = "--pin-file";
+            args[n++] = t->pin_path;
+        }
+        args[n] = NULL;
+        printf("confirm    %s asks each trustee's token for one derive on Q:\n", c->id);
+        if (demo_run_evote(args) != 0)
+            return 1;
+        printf("confirm    %s: to ask a token yourself, without evote, and compare with "
+               "\"expected x\" above:\n",
+               c->id);
+        for (int i = 0; i < DEMO_TRUSTEES; i++) {
+            struct trustee_run *t = &d->trustees[i];
+            char label[64];
+            cli_trustee_key_label(label, sizeof(label), t->id);
+            printf("  SOFTHSM2_CONF=%s EVOTE_PIN=\"$(cat %s)\" \\\n"
+                   "    pkcs11-tool --module %s --token-label %s --login --pin env:EVOTE_PIN \\\n"
+                   "    --derive -m ECDH1-DERIVE --label %s -i %s -o x.bin && "
+                   "od -An -tx1 -v x.bin | tr -d ' \\n'; echo\n",
+                   d->conf, t->pin_path, d->module, t->id, label, c->query_path);
+        }
+    }
+    return 0;
+}
+
+/* The result sheets for machines (JSON, CSV) and people (HTML), with the
+ * number of ballots cast per contest from the closed box. */
+static int step_results(struct demo *d) {
+    char json[PATH_MAX + 16], csv[PATH_MAX + 16], html[PATH_MAX + 16];
+    char cast[DEMO_MAX_CONTESTS][EVOTE_ID_MAX + 32];
+    const char *args[16 + 4 * DEMO_MAX_CONTESTS];
+    size_t n = 0;
+    if (make_dir(d->results_dir) != 0)
+        return 1;
+    snprintf(json, sizeof(json), "%s/results.json", d->results_dir);
+    snprintf(csv, sizeof(csv), "%s/results.csv", d->results_dir);
+    snprintf(html, sizeof(html), "%s/results.html", d->results_dir);
+    args[n++] = "result";
+    args[n++] = "--manifest";
+    args[n++] = d->manifest_path;
+    for (size_t ci = 0; ci < d->ncontests; ci++) {
+        struct contest_run *c = &d->contests[ci];
+        snprintf(cast[ci], sizeof(cast[ci]), "%s=%zu", c->id, c->ncts);
+        args[n++] = "--decryption";
+        args[n++] = c->plaintexts_path;
+        args[n++] = "--cast";
+        args[n++] = cast[ci];
+    }
+    args[n++] = "--json";
+    args[n++] = json;
+    args[n++] = "--csv";
+    args[n++] = csv;
+    args[n++] = "--sheet";
+    args[n++] = html;
+    args[n] = NULL;
+    printf("results    evote result:\n");
+    if (demo_run_evote(args) != 0)
+        return 1;
+    printf("results    %s\n           %s\n           %s (printable sheet: open it in a "
+           "browser)\n",
+           json, csv, html);
+    return 0;
+}
+
 /* The election record in the layout of PROTOCOL §17, checked by evote verify. */
 static int step_record(struct demo *d) {
-    struct demo_record_file f[4 + 4 * DEMO_MAX_CONTESTS];
-    char rel[4 * DEMO_MAX_CONTESTS][EVOTE_ID_MAX + 32];
+    struct demo_record_file f[6 + 8 * DEMO_MAX_CONTESTS];
+    char rel[8 * DEMO_MAX_CONTESTS][EVOTE_ID_MAX + 32];
     size_t n = 0, k = 0;
     f[n++] = (struct demo_record_file){"manifest.json", d->manifest_path};
     f[n++] = (struct demo_record_file){"election-key.pem", d->pubkey_path};
-    f[n++] = (struct demo_record_file){"keygen/keygen-record.json", d->record_path};
+    f[n++] = (struct demo_record_file){"trustees", d->trustees_dir};
     f[n++] = (struct demo_record_file){"bundle", d->box.media};
+    f[n++] = (struct demo_record_file){"decrypt/partials", d->partials_dir};
+    f[n++] = (struct demo_record_file){"results", d->results_dir};
     for (size_t ci = 0; ci < d->ncontests; ci++) {
         struct contest_run *c = &d->contests[ci];
         snprintf(rel[k], sizeof(rel[0]), "mix/%s", c->id);
@@ -520,24 +783,31 @@ static int step_record(struct demo *d) {
         f[n++] = (struct demo_record_file){rel[k++], c->plaintexts_path};
         snprintf(rel[k], sizeof(rel[0]), "tally/%s.json", c->id);
         f[n++] = (struct demo_record_file){rel[k++], c->tally_path};
+        snprintf(rel[k], sizeof(rel[0]), "decrypt/%s.authorization.json", c->id);
+        f[n++] = (struct demo_record_file){rel[k++], c->auth_path};
+        for (int i = 0; i < 2; i++) {
+            snprintf(rel[k], sizeof(rel[0]), "decrypt/%s.approval-%d.cms", c->id, i + 1);
+            f[n++] = (struct demo_record_file){rel[k++], c->sig_path[i]};
+        }
+        if (access(c->confirmation_path, F_OK) == 0) {
+            snprintf(rel[k], sizeof(rel[0]), "decrypt/confirmations/%s.json", c->id);
+            f[n++] = (struct demo_record_file){rel[k++], c->confirmation_path};
+        }
     }
     snprintf(d->published, sizeof(d->published), "%s/record", d->dir);
     return demo_record_publish(d->audit, d->published, f, n);
 }
 
 static int step_inspect(struct demo *d) {
-    evote_hsm_token_info_t ti;
-    evote_err_t rv = evote_hsm_token_info(d->hsm, &ti);
-    if (rv != EVOTE_OK)
-        return fail("token info", rv);
-    /* By slot, not --token-label: pkcs11-tool matches labels by prefix, and
-     * the demo's other tokens may share this one's as a prefix. SoftHSM2
-     * derives the slot id from the token, so it stays valid after the demo. */
-    printf("\nInspect the token (the private key shows as sensitive, never extractable):\n"
-           "  SOFTHSM2_CONF=%s EVOTE_PIN=\"$(cat %s)\" \\\n"
-           "    pkcs11-tool --module %s --slot %lu \\\n"
-           "    --login --pin env:EVOTE_PIN --list-objects\n",
-           d->conf, d->pin_path, d->module, ti.slot_id);
+    /* By label: no other token of the demo has a trustee's label as a
+     * prefix (pkcs11-tool matches --token-label by prefix). */
+    printf("\nInspect a trustee's token (the private key shows as sensitive, never "
+           "extractable):\n");
+    for (int i = 0; i < DEMO_TRUSTEES; i++)
+        printf("  SOFTHSM2_CONF=%s EVOTE_PIN=\"$(cat %s)\" \\\n"
+               "    pkcs11-tool --module %s --token-label %s \\\n"
+               "    --login --pin env:EVOTE_PIN --list-objects\n",
+               d->conf, d->trustees[i].pin_path, d->module, d->trustees[i].id);
     if (!d->keep)
         printf("(this workspace is removed now: run `evote demo --keep` or `--dir DIR` to "
                "keep it)\n");
@@ -548,12 +818,29 @@ static const struct {
     const char *name;
     int (*run)(struct demo *);
 } steps[] = {
-    {"workspace", step_workspace}, {"token", step_token},         {"officials", step_officials},
-    {"manifest", step_manifest},   {"voters", step_voters},       {"keygen", step_keygen},
-    {"box-open", step_box_open},   {"cast", step_cast},           {"sign", step_sign},
-    {"receive", step_receive},     {"box-close", step_box_close}, {"lists", step_lists},
-    {"mix", step_mix},             {"approve", step_approve},     {"decrypt", step_decrypt},     {"tally", step_tally},
-    {"check", step_check},         {"record", step_record},       {"inspect", step_inspect},
+    {"workspace", step_workspace},
+    {"token", step_token},
+    {"officials", step_officials},
+    {"manifest", step_manifest},
+    {"voters", step_voters},
+    {"trustees", step_trustees},
+    {"election-key", step_election_key},
+    {"box-open", step_box_open},
+    {"cast", step_cast},
+    {"sign", step_sign},
+    {"receive", step_receive},
+    {"box-close", step_box_close},
+    {"lists", step_lists},
+    {"mix", step_mix},
+    {"approve", step_approve},
+    {"decrypt-partial", step_decrypt_partial},
+    {"decrypt-combine", step_decrypt_combine},
+    {"tally", step_tally},
+    {"check", step_check},
+    {"confirm", step_confirm},
+    {"results", step_results},
+    {"record", step_record},
+    {"inspect", step_inspect},
 };
 
 /* ---- driver ------------------------------------------------------------- */
@@ -565,8 +852,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 static void demo_free(struct demo *d, bool failed) {
     demo_box_free(&d->box);
-    evote_hsm_free(d->hsm);
-    demo_audit_free(d->audit); /* after the HSM: it finalises the module */
+    demo_audit_free(d->audit); /* it finalises the module */
     demo_rx_free(&d->rx);      /* likewise (libp11) */
     for (size_t i = 0; i < d->ncontests; i++) {
         evote_tally_free(d->contests[i].tally);
@@ -574,8 +860,6 @@ static void demo_free(struct demo *d, bool failed) {
         free(d->contests[i].cts);
     }
     evote_manifest_free(d->m);
-    evote_wipe(d->pin, sizeof(d->pin));
-    evote_wipe(d->so_pin, sizeof(d->so_pin));
     /* A failed run keeps its workspace for a post-mortem. */
     if (d->dir_made && !d->keep && !failed && strstr(d->dir, "evote-demo-") != NULL)
         nftw(d->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -585,14 +869,16 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: evote demo [--ballots N] [--keep | --dir DIR] [--sessions N]\n"
             "                  [--threads N] [--module MODULE]\n\n"
-            "Run a whole practice election in a fresh directory: a SoftHSM2 token\n"
-            "in that directory, the election key generated inside it, a manifest\n"
+            "Run a whole practice election in a fresh directory: two trustees, each\n"
+            "with a SoftHSM2 token in that directory, generate key shares inside\n"
+            "them (commitments first), combined into the election key; a manifest\n"
             "with a district and a proportional contest, N voters (default 1500)\n"
-            "each casting a random ballot per contest (each proof verified), signed\n"
-            "on their stand-in ID cards (SoftHSM2 tokens of 25 voters each),\n"
-            "ciphertext lists, decryption through the token, the tally, and a\n"
-            "check that the tally\n"
-            "equals the ballots cast (exit status 1 if not). Every step is signed\n"
+            "casting a random ballot in each (each proof verified), signed on their\n"
+            "stand-in ID cards (SoftHSM2 tokens of 25 voters each), the box, two mix\n"
+            "parties, two officials approving, each trustee's partial decryption\n"
+            "on their own token, the combination, the tally, a check that it\n"
+            "equals the ballots cast (exit status 1 if not), an observer's\n"
+            "confirmation and the result sheets (JSON, CSV, HTML). Every step is signed\n"
             "into an audit log by a demo operator's token, and DIR/record is the\n"
             "published election record, checked with `evote verify` (PROTOCOL §17).\n\n"
             "The directory is a new one under $TMPDIR, removed at the end unless\n"
@@ -649,6 +935,10 @@ int cmd_demo(int argc, char **argv) {
         return 2;
     }
     d.module = cli_module_path(module);
+    /* each trustee's token: that many sessions, one thread on each */
+    if (d.threads > 0 || d.sessions > 0)
+        snprintf(d.threads_arg, sizeof(d.threads_arg), "%lu",
+                 d.threads > d.sessions ? d.threads : d.sessions);
     setvbuf(stdout, NULL, _IOLBF, 0);
     double t0 = now();
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && rc == 0; i++) {

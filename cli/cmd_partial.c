@@ -41,13 +41,11 @@ int cmd_decrypt_partial(int argc, char **argv) {
     size_t nsig = 0;
     unsigned long k = 0, threads = 0;
     int c, rc = 1;
-    evote_manifest_t *m = NULL;
+    cli_ceremony_t cc = {0};
     evote_hsm_t *hsm = NULL;
-    evote_trustee_share_t *shares = NULL;
-    size_t nshares = 0, n = 0, ti;
-    evote_ct_t *cts = NULL;
+    size_t ti;
     evote_partial_t *part = NULL;
-    uint8_t epk[EVOTE_POINT_LEN], tpk[EVOTE_POINT_LEN], lh[EVOTE_HASH_LEN];
+    uint8_t tpk[EVOTE_POINT_LEN];
     char deflabel[128], defckpt[4200];
     evote_err_t e = EVOTE_OK;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -87,36 +85,22 @@ int cmd_decrypt_partial(int argc, char **argv) {
         snprintf(defckpt, sizeof(defckpt), "%s.ckpt", out);
         ckpt = defckpt;
     }
-    if ((e = evote_manifest_load(&m, mpath)) != EVOTE_OK) {
-        rc = cli_fail(e, mpath);
+    if ((rc = cli_ceremony_load(&cc, mpath, contest, rec, NULL, input)) != 0)
         goto out;
-    }
-    if ((e = evote_trustee_record_read(rec, evote_manifest_hash(m), &shares, &nshares,
-                                       epk)) != EVOTE_OK) {
-        rc = cli_fail(e, rec);
+    rc = 1;
+    if ((ti = cli_ceremony_trustee(&cc, tid, rec)) == cc.nshares)
         goto out;
-    }
-    for (ti = 0; ti < nshares && strcmp(shares[ti].id, tid) != 0; ti++)
-        ;
-    if (ti == nshares) {
-        fprintf(stderr, "evote: trustee \"%s\" is not in %s\n", tid, rec);
-        goto out;
-    }
-    if ((e = evote_sha256_file(input, lh)) != EVOTE_OK ||
-        (e = evote_ctlist_read(input, &cts, &n)) != EVOTE_OK) {
-        rc = cli_fail(e, input);
-        goto out;
-    }
     /* Approvals first: nothing reaches the token without them. */
-    if ((rc = cli_check_authorization(m, contest, lh, auth, sigs, nsig)) != 0)
+    if ((rc = cli_check_authorization(cc.m, contest, cc.list_hash, auth, sigs, nsig)) != 0)
         goto out;
-    if ((rc = cli_check_mix_output(m, contest, epk, chain, box, unmixed, cts, n)) != 0)
+    if ((rc = cli_check_mix_output(cc.m, contest, cc.pk, chain, box, unmixed, cc.cts,
+                                   cc.n)) != 0)
         goto out;
     rc = 1;
     if ((rc = cli_token_open(&hsm, module, token, pinf, label, tpk, (unsigned)threads)) != 0)
         goto out;
     rc = 1;
-    if (memcmp(tpk, shares[ti].pk, EVOTE_POINT_LEN) != 0) {
+    if (memcmp(tpk, cc.shares[ti].pk, EVOTE_POINT_LEN) != 0) {
         fprintf(stderr, "evote: the key \"%s\" on token \"%s\" is not trustee %s's key "
                         "in %s [EVOTE_ERR_KEY_MISMATCH]\n", label, token, tid, rec);
         goto out;
@@ -126,8 +110,8 @@ int cmd_decrypt_partial(int argc, char **argv) {
     const char *stop = getenv("EVOTE_TEST_STOP_AFTER");
     if (stop != NULL)
         o.stop_after = strtoul(stop, NULL, 10);
-    e = evote_partial_compute_hsm(&part, hsm, evote_manifest_hash(m), contest,
-                              tid, tpk, lh, cts, n, &o);
+    e = evote_partial_compute_hsm(&part, hsm, evote_manifest_hash(cc.m), contest, tid, tpk,
+                                  cc.list_hash, cc.cts, cc.n, &o);
     if (e != EVOTE_OK) {
         cli_fail(e, "partial decryption");
         fprintf(stderr, "evote: progress is kept in %s; run the same command again to "
@@ -139,14 +123,12 @@ int cmd_decrypt_partial(int argc, char **argv) {
         goto out;
     }
     remove(ckpt);
-    printf("trustee %s: %zu parts written to %s\n", tid, n, out);
+    printf("trustee %s: %zu parts written to %s\n", tid, cc.n, out);
     rc = 0;
 out:
     evote_partial_free(part);
-    free(cts);
-    free(shares);
     evote_hsm_free(hsm);
-    evote_manifest_free(m);
+    cli_ceremony_free(&cc);
     return rc;
 }
 
@@ -170,14 +152,11 @@ int cmd_decrypt_combine(int argc, char **argv) {
                *chain = NULL, *box = NULL;
     bool unmixed = false;
     const char *pf[CLI_MULTI_MAX];
-    size_t npf = 0, nshares = 0, n = 0, ci = 0;
+    size_t npf = 0;
     int c, rc = 1;
-    evote_manifest_t *m = NULL;
-    evote_trustee_share_t *shares = NULL;
+    cli_ceremony_t cc = {0};
     evote_partial_t *parts[CLI_MULTI_MAX] = {0};
-    evote_ct_t *cts = NULL;
     evote_decryption_t d = {0};
-    uint8_t epk[EVOTE_POINT_LEN], lh[EVOTE_HASH_LEN];
     evote_err_t e;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
@@ -198,25 +177,10 @@ int cmd_decrypt_combine(int argc, char **argv) {
         combine_usage(stderr);
         return 2;
     }
-    if ((e = evote_manifest_load(&m, mpath)) != EVOTE_OK) {
-        rc = cli_fail(e, mpath);
+    if ((rc = cli_ceremony_load(&cc, mpath, contest, rec, NULL, input)) != 0)
         goto out;
-    }
-    if ((e = evote_manifest_contest_index(m, contest, &ci)) != EVOTE_OK) {
-        rc = cli_fail(e, contest);
-        goto out;
-    }
-    if ((e = evote_trustee_record_read(rec, evote_manifest_hash(m), &shares, &nshares,
-                                       epk)) != EVOTE_OK) {
-        rc = cli_fail(e, rec);
-        goto out;
-    }
-    if ((e = evote_sha256_file(input, lh)) != EVOTE_OK ||
-        (e = evote_ctlist_read(input, &cts, &n)) != EVOTE_OK) {
-        rc = cli_fail(e, input);
-        goto out;
-    }
-    if ((rc = cli_check_mix_output(m, contest, epk, chain, box, unmixed, cts, n)) != 0)
+    if ((rc = cli_check_mix_output(cc.m, contest, cc.pk, chain, box, unmixed, cc.cts,
+                                   cc.n)) != 0)
         goto out;
     rc = 1;
     for (size_t i = 0; i < npf; i++)
@@ -224,9 +188,10 @@ int cmd_decrypt_combine(int argc, char **argv) {
             cli_fail(e, pf[i]);
             goto out;
         }
-    e = evote_decrypt_combine(&d, shares, nshares, parts, npf, evote_manifest_hash(m),
-                              contest, (uint32_t)evote_manifest_option_count(m, ci), lh,
-                              cts, n);
+    e = evote_decrypt_combine(&d, cc.shares, cc.nshares, parts, npf,
+                              evote_manifest_hash(cc.m), contest,
+                              (uint32_t)evote_manifest_option_count(cc.m, cc.ci),
+                              cc.list_hash, cc.cts, cc.n);
     if (e != EVOTE_OK) {
         cli_fail(e, "combine");
         goto out;
@@ -235,7 +200,7 @@ int cmd_decrypt_combine(int argc, char **argv) {
         cli_fail(e, out);
         goto out;
     }
-    size_t inv = 0;
+    size_t inv = 0, n = cc.n;
     for (size_t j = 0; j < n; j++)
         inv += d.selection[j] == EVOTE_SELECTION_INVALID;
     printf("%zu ballots decrypted from %zu trustee(s), %zu invalid; written to %s\n", n,
@@ -254,8 +219,6 @@ out:
     evote_decryption_clear(&d);
     for (size_t i = 0; i < npf; i++)
         evote_partial_free(parts[i]);
-    free(cts);
-    free(shares);
-    evote_manifest_free(m);
+    cli_ceremony_free(&cc);
     return rc;
 }

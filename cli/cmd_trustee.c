@@ -11,12 +11,16 @@ static void keygen_usage(FILE *f) {
     fprintf(f,
             "usage: evote trustee keygen --manifest FILE --trustee ID --token LABEL\n"
             "         --commitment-out FILE --key-out FILE [--key-label LABEL]\n"
-            "         [--pin-file FILE] [--module PATH]\n\n"
+            "         [--record-out FILE] [--pin-file FILE] [--module PATH]\n\n"
             "Generate this trustee's P-256 key inside their own token (never leaves\n"
             "it) and write the commitment H(manifest, trustee, PK_i) and the public\n"
             "key share. Publish the commitment first; hand over the key share only\n"
             "after every trustee's commitment has been published.\n"
-            "Default key label: evote-trustee-ID.\n");
+            "Default key label: evote-trustee-ID. --record-out writes the token's\n"
+            "attribute record of the new key (libevote-keygen-record/1, as `evote\n"
+            "keygen` does): the key's attributes as the token reports them prove it is\n"
+            "sensitive, never extractable and derive-only; publish it as\n"
+            "trustees/ID.keygen-record.json.\n");
 }
 
 int cmd_trustee_keygen(int argc, char **argv) {
@@ -24,9 +28,9 @@ int cmd_trustee_keygen(int argc, char **argv) {
         {"manifest", 1, 0, 'm'}, {"trustee", 1, 0, 't'},   {"token", 1, 0, 'T'},
         {"commitment-out", 1, 0, 'c'}, {"key-out", 1, 0, 'k'}, {"key-label", 1, 0, 'l'},
         {"pin-file", 1, 0, 'p'}, {"module", 1, 0, 'M'},    {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"record-out", 1, 0, 'R'}, {0, 0, 0, 0}};
     const char *mpath = NULL, *tid = NULL, *token = NULL, *cout = NULL, *kout = NULL,
-               *label = NULL, *pinf = NULL, *module = NULL;
+               *label = NULL, *pinf = NULL, *module = NULL, *rout = NULL;
     int c, rc = 1;
     evote_manifest_t *m = NULL;
     evote_hsm_t *hsm = NULL;
@@ -43,6 +47,7 @@ int cmd_trustee_keygen(int argc, char **argv) {
         case 'l': label = optarg; break;
         case 'p': pinf = optarg; break;
         case 'M': module = optarg; break;
+        case 'R': rout = optarg; break;
         case 'h': keygen_usage(stdout); return 0;
         default: keygen_usage(stderr); return 2;
         }
@@ -74,6 +79,12 @@ int cmd_trustee_keygen(int argc, char **argv) {
     }
     if ((e = evote_trustee_key_write(kout, evote_manifest_hash(m), tid, pk)) != EVOTE_OK) {
         cli_fail(e, kout);
+        goto out;
+    }
+    if (rout != NULL &&
+        (e = evote_hsm_keygen_record_write(hsm, rout, label, evote_manifest_hash(m),
+                                           evote_manifest_election_id(m))) != EVOTE_OK) {
+        cli_fail(e, rout);
         goto out;
     }
     printf("trustee %s: key \"%s\" generated on token \"%s\"\ncommitment %s\n", tid,

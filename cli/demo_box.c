@@ -162,17 +162,21 @@ int demo_box_write_manifest(const struct demo_box *b, const char *path, const ch
         fprintf(f, "    {\"id\": \"official-%d\", \"name\": \"選挙管理委員 %d\", "
                    "\"cert_sha256\": \"%s\"}%s\n",
                 i + 1, i + 1, b->cert_sha[i], i + 1 < DEMO_OFFICIALS ? "," : "");
-    fprintf(f, "  ],\n  \"trustees\": [{\"id\": \"trustee-1\", \"name\": \"開票管理者\"}],\n"
+    fprintf(f, "  ],\n  \"trustees\": [");
+    for (int i = 0; i < DEMO_TRUSTEES; i++)
+        fprintf(f, "%s{\"id\": \"trustee-%d\", \"name\": \"開票管理者 %d\"}", i ? ", " : "",
+                i + 1, i + 1);
+    fprintf(f, "],\n"
                "  \"policy\": {\"open\": 2, \"close\": 2, \"export\": 2, \"decrypt\": 2}\n}\n");
     return fclose(f) == 0 ? 0 : 1;
 }
 
 /* Run `evote ARGS…` (this very program) and wait for it. */
 static int run_evote(const char *const *args) {
-    char *argv[40];
+    char *argv[64];
     size_t n = 0;
     argv[n++] = "evote";
-    for (; args[n - 1] != NULL && n < 39; n++)
+    for (; args[n - 1] != NULL && n < 63; n++)
         argv[n] = (char *)args[n - 1];
     argv[n] = NULL;
     fflush(stdout);
@@ -342,3 +346,5 @@ int demo_box_approve(const struct demo_box *b, const char *manifest, const char 
     }
     return 0;
 }
+
+int demo_run_evote(const char *const *args) { return run_evote(args); }

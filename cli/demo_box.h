@@ -7,6 +7,7 @@
 #include "evote/evote.h"
 
 #define DEMO_OFFICIALS 3
+#define DEMO_TRUSTEES 2 /* trustee-1, trustee-2: n-of-n, each on their own token */
 #define DEMO_BOX_BATCH 256
 
 struct demo_box {
@@ -44,5 +45,8 @@ void demo_box_list_path(const struct demo_box *b, const char *contest, char *out
 int demo_box_approve(const struct demo_box *b, const char *manifest, const char *contest,
                      const char *list, const char *auth, char sig[2][PATH_MAX]);
 void demo_box_free(struct demo_box *b);
+/* Run `evote ARGS…` (this program) as a child process, as the person at
+ * that machine would; its exit status. */
+int demo_run_evote(const char *const *args);
 
 #endif

@@ -19,6 +19,7 @@ struct evote_confirm {
     size_t nt;
     char (*id)[EVOTE_ID_MAX + 1];
     uint8_t (*expected)[32];
+    const char *mode;
 };
 
 void evote_confirm_free(evote_confirm_t *c) {
@@ -181,6 +182,7 @@ evote_err_t evote_confirm_new(evote_confirm_t **out, const char *rnd, size_t rle
     GUARD(ret);
 
     ALLOC_GUARD(c = calloc(1, sizeof(*c)));
+    c->mode = mode;
     c->nt = ns;
     ALLOC_GUARD(c->id = calloc(ns, sizeof(*c->id)));
     ALLOC_GUARD(c->expected = calloc(ns, sizeof(*c->expected)));
@@ -296,5 +298,147 @@ evote_err_t evote_confirm_check(const evote_confirm_t *c, const char *id,
     ENSURE(CRYPTO_memcmp(x, c->expected[i], 32) == 0, EVOTE_ERR_CONFIRM_FAILED,
            "trustee %s: the token's answer differs from the published decryption", id);
 out:
+    return ret;
+}
+
+const char *evote_confirm_mode(const evote_confirm_t *c) {
+    return c != NULL ? c->mode : NULL;
+}
+
+/* ---- the confirmation file ------------------------------------------------ */
+
+#define FMT_CONFIRMATION "libevote-confirmation/1"
+
+const char *evote_confirm_verdict_name(evote_confirm_verdict_t v) {
+    switch (v) {
+    case EVOTE_CONFIRM_CONFIRMED: return "CONFIRMED";
+    case EVOTE_CONFIRM_FAILED: return "FAILED";
+    case EVOTE_CONFIRM_NOT_ASKED: return "NOT ASKED";
+    }
+    return "?";
+}
+
+static evote_err_t verdict_parse(const char *s, evote_confirm_verdict_t *v) {
+    for (int k = 0; k <= 2; k++)
+        if (s != NULL && strcmp(s, evote_confirm_verdict_name((evote_confirm_verdict_t)k)) == 0) {
+            *v = (evote_confirm_verdict_t)k;
+            return EVOTE_OK;
+        }
+    return EVOTE_ERR_FORMAT;
+}
+
+#define JSET(o, k, v)                                                          \
+    ENSURE(json_object_set_new((o), (k), (v)) == 0, EVOTE_ERR_FORMAT,         \
+           "confirmation: cannot store %s", (k))
+
+evote_err_t evote_confirmation_write(const evote_confirmation_t *c, const char *path) {
+    evote_err_t ret = EVOTE_OK;
+    json_t *o = NULL, *arr;
+    ENSURE(c != NULL && path != NULL && c->randomness != NULL &&
+               (c->ntrustees == 0 || c->trustees != NULL),
+           EVOTE_ERR_ARG, "confirmation write: bad argument");
+    GUARD(evote_id_check(c->contest_id, "confirmation contest"));
+    ALLOC_GUARD(o = json_object());
+    JSET(o, "format", json_string(FMT_CONFIRMATION));
+    JSET(o, "manifest_sha256", evote_json_hexstr(c->manifest_hash, EVOTE_HASH_LEN));
+    JSET(o, "contest_id", json_string(c->contest_id));
+    JSET(o, "input_sha256", evote_json_hexstr(c->input_sha256, EVOTE_HASH_LEN));
+    JSET(o, "plaintexts_sha256", evote_json_hexstr(c->plaintexts_sha256, EVOTE_HASH_LEN));
+    JSET(o, "mode", json_string(c->mode));
+    JSET(o, "randomness", json_string(c->randomness));
+    JSET(o, "query_point",
+         c->have_q ? evote_json_hexstr(c->q, EVOTE_POINT_LEN) : json_null());
+    ALLOC_GUARD(arr = json_array());
+    JSET(o, "trustees", arr);
+    for (size_t i = 0; i < c->ntrustees; i++) {
+        const evote_confirmation_trustee_t *t = &c->trustees[i];
+        json_t *e = json_object();
+        ALLOC_GUARD(e);
+        ENSURE(json_array_append_new(arr, e) == 0, EVOTE_ERR_NOMEM, "confirmation");
+        GUARD(evote_id_check(t->trustee_id, "confirmation trustee"));
+        JSET(e, "trustee_id", json_string(t->trustee_id));
+        JSET(e, "token_answer", t->have_answer ? evote_json_hexstr(t->answer, 32) : json_null());
+        JSET(e, "expected_x", t->have_expected ? evote_json_hexstr(t->expected, 32) : json_null());
+        JSET(e, "verdict", json_string(evote_confirm_verdict_name(t->verdict)));
+    }
+    JSET(o, "verdict", json_string(evote_confirm_verdict_name(c->verdict)));
+    JSET(o, "detail", json_string(c->detail));
+    GUARD(evote_json_write(path, o, false));
+out:
+    json_decref(o);
+    return ret;
+}
+
+void evote_confirmation_clear(evote_confirmation_t *c) {
+    if (c == NULL)
+        return;
+    free(c->randomness);
+    free(c->trustees);
+    memset(c, 0, sizeof(*c));
+}
+
+/* obj[key]: hex of len bytes, or null (*have = false). */
+static evote_err_t hex_or_null(json_t *obj, const char *key, uint8_t *out, size_t len,
+                               bool *have, const char *where) {
+    json_t *v = json_object_get(obj, key);
+    *have = false;
+    if (json_is_null(v))
+        return EVOTE_OK;
+    evote_err_t e = evote_json_hex(obj, key, out, len, where);
+    if (e == EVOTE_OK)
+        *have = true;
+    return e;
+}
+
+evote_err_t evote_confirmation_read(evote_confirmation_t *out, const char *path) {
+    evote_err_t ret = EVOTE_OK;
+    json_t *o = NULL;
+    ENSURE(out != NULL && path != NULL, EVOTE_ERR_ARG, "confirmation read: bad argument");
+    memset(out, 0, sizeof(*out));
+    GUARD(evote_json_load(path, FMT_CONFIRMATION, &o));
+    GUARD(evote_json_hex(o, "manifest_sha256", out->manifest_hash, EVOTE_HASH_LEN, path));
+    const char *cid = json_string_value(json_object_get(o, "contest_id"));
+    ENSURE(cid != NULL && evote_id_check(cid, path) == EVOTE_OK, EVOTE_ERR_FORMAT,
+           "%s: \"contest_id\" missing or not an id", path);
+    strcpy(out->contest_id, cid);
+    GUARD(evote_json_hex(o, "input_sha256", out->input_sha256, EVOTE_HASH_LEN, path));
+    GUARD(evote_json_hex(o, "plaintexts_sha256", out->plaintexts_sha256, EVOTE_HASH_LEN,
+                         path));
+    const char *mode = json_string_value(json_object_get(o, "mode"));
+    ENSURE(mode != NULL && (strcmp(mode, "hex") == 0 || strcmp(mode, "dice") == 0),
+           EVOTE_ERR_FORMAT, "%s: \"mode\" must be \"hex\" or \"dice\"", path);
+    strcpy(out->mode, mode);
+    const char *rnd = json_string_value(json_object_get(o, "randomness"));
+    ENSURE(rnd != NULL, EVOTE_ERR_FORMAT, "%s: \"randomness\" missing", path);
+    ALLOC_GUARD(out->randomness = strdup(rnd));
+    GUARD(hex_or_null(o, "query_point", out->q, EVOTE_POINT_LEN, &out->have_q, path));
+    json_t *arr = json_object_get(o, "trustees");
+    ENSURE(json_is_array(arr) && json_array_size(arr) <= 1000, EVOTE_ERR_FORMAT,
+           "%s: \"trustees\" must be an array", path);
+    out->ntrustees = json_array_size(arr);
+    ALLOC_GUARD(out->trustees = calloc(out->ntrustees ? out->ntrustees : 1,
+                                       sizeof(*out->trustees)));
+    for (size_t i = 0; i < out->ntrustees; i++) {
+        json_t *e = json_array_get(arr, i);
+        evote_confirmation_trustee_t *t = &out->trustees[i];
+        const char *id = json_string_value(json_object_get(e, "trustee_id"));
+        ENSURE(id != NULL && evote_id_check(id, path) == EVOTE_OK, EVOTE_ERR_FORMAT,
+               "%s: trustee %zu: \"trustee_id\" missing or not an id", path, i);
+        strcpy(t->trustee_id, id);
+        GUARD(hex_or_null(e, "token_answer", t->answer, 32, &t->have_answer, path));
+        GUARD(hex_or_null(e, "expected_x", t->expected, 32, &t->have_expected, path));
+        ENSURE(verdict_parse(json_string_value(json_object_get(e, "verdict")),
+                             &t->verdict) == EVOTE_OK,
+               EVOTE_ERR_FORMAT, "%s: trustee %s: bad \"verdict\"", path, id);
+    }
+    ENSURE(verdict_parse(json_string_value(json_object_get(o, "verdict")), &out->verdict) ==
+               EVOTE_OK,
+           EVOTE_ERR_FORMAT, "%s: bad \"verdict\"", path);
+    const char *d = json_string_value(json_object_get(o, "detail"));
+    snprintf(out->detail, sizeof(out->detail), "%s", d != NULL ? d : "");
+out:
+    if (ret != EVOTE_OK)
+        evote_confirmation_clear(out);
+    json_decref(o);
     return ret;
 }

@@ -1,11 +1,14 @@
 /* libevote — the key-generation ceremony record (docs/PROTOCOL.md §7). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
+#include "ceremony_internal.h"
 #include "hsm_internal.h"
 
 #define KEYGEN_RECORD_FORMAT "libevote-keygen-record/1"
@@ -37,7 +40,6 @@ evote_err_t evote_hsm_keygen_record_write(evote_hsm_t *hsm, const char *path,
                                           const char *election_id) {
     evote_err_t ret = EVOTE_OK;
     json_t *root = NULL, *token, *key, *attrs;
-    char *text = NULL;
     evote_hsm_token_info_t ti;
     evote_hsm_key_attrs_t a;
     uint8_t pk[EVOTE_POINT_LEN], id[64];
@@ -93,16 +95,110 @@ evote_err_t evote_hsm_keygen_record_write(evote_hsm_t *hsm, const char *path,
     SET(root, "time_utc", json_string(utc));
     SET(root, "time_jst", json_string(jst));
 
-    ALLOC_GUARD(text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER));
-    size_t len = strlen(text);
-    char *nl = realloc(text, len + 2);
-    ALLOC_GUARD(nl);
-    text = nl;
-    text[len] = '\n';
-    text[len + 1] = '\0';
-    GUARD(evote_write_file_atomic(path, text, len + 1, true, false));
+    GUARD(evote_json_write(path, root, true));
 out:
-    free(text);
     json_decref(root);
     return ret;
+}
+
+/* ---- reader ---------------------------------------------------------------- */
+
+/* The policy a derive-only election/trustee key must satisfy (§7.1). */
+static const struct {
+    const char *attr;
+    size_t off;
+    bool want;
+} key_policy[] = {
+#define A(name, field, want) {name, offsetof(evote_hsm_key_attrs_t, field), want}
+    A("CKA_TOKEN", token, true),
+    A("CKA_PRIVATE", private_, true),
+    A("CKA_SENSITIVE", sensitive, true),
+    A("CKA_ALWAYS_SENSITIVE", always_sensitive, true),
+    A("CKA_EXTRACTABLE", extractable, false),
+    A("CKA_NEVER_EXTRACTABLE", never_extractable, true),
+    A("CKA_DERIVE", derive, true),
+    A("CKA_SIGN", sign, false),
+    A("CKA_DECRYPT", decrypt, false),
+    A("CKA_VALUE_readable", value_readable, false),
+#undef A
+};
+
+static evote_err_t copy_str(char *dst, size_t cap, json_t *obj, const char *key,
+                            const char *path) {
+    const char *v = json_string_value(json_object_get(obj, key));
+    if (v == NULL || strlen(v) >= cap)
+        return evote_fail(EVOTE_ERR_FORMAT, "%s: \"%s\" missing or too long", path, key);
+    strcpy(dst, v);
+    return EVOTE_OK;
+}
+
+evote_err_t evote_hsm_keygen_record_read(const char *path, evote_keygen_record_t *out) {
+    evote_err_t ret = EVOTE_OK;
+    json_t *root = NULL;
+    ENSURE(path != NULL && out != NULL, EVOTE_ERR_ARG, "keygen record read: bad argument");
+    memset(out, 0, sizeof(*out));
+    GUARD(evote_json_load(path, KEYGEN_RECORD_FORMAT, &root));
+    GUARD(copy_str(out->election_id, sizeof(out->election_id), root, "election_id", path));
+    GUARD(evote_json_hex(root, "manifest_sha256", out->manifest_hash, EVOTE_HASH_LEN, path));
+    json_t *token = json_object_get(root, "token"), *key = json_object_get(root, "key");
+    ENSURE(json_is_object(token) && json_is_object(key), EVOTE_ERR_FORMAT,
+           "%s: \"token\" and \"key\" must be objects", path);
+    GUARD(copy_str(out->token_label, sizeof(out->token_label), token, "label", path));
+    GUARD(copy_str(out->token_serial, sizeof(out->token_serial), token, "serial", path));
+    GUARD(copy_str(out->key_label, sizeof(out->key_label), key, "label", path));
+    GUARD(evote_json_hex(key, "public_key", out->pk, EVOTE_POINT_LEN, path));
+    ENSURE(evote_point_check(out->pk) == EVOTE_OK, EVOTE_ERR_FORMAT,
+           "%s: key.public_key is not a valid P-256 point", path);
+    json_t *attrs = json_object_get(root, "private_key_attributes");
+    ENSURE(json_is_object(attrs), EVOTE_ERR_FORMAT,
+           "%s: \"private_key_attributes\" must be an object", path);
+    static const struct {
+        const char *name;
+        size_t off;
+    } all[] = {
+#define B(name, field) {name, offsetof(evote_hsm_key_attrs_t, field)}
+        B("CKA_TOKEN", token), B("CKA_PRIVATE", private_), B("CKA_SENSITIVE", sensitive),
+        B("CKA_ALWAYS_SENSITIVE", always_sensitive), B("CKA_EXTRACTABLE", extractable),
+        B("CKA_NEVER_EXTRACTABLE", never_extractable), B("CKA_DERIVE", derive),
+        B("CKA_SIGN", sign), B("CKA_DECRYPT", decrypt), B("CKA_UNWRAP", unwrap),
+        B("CKA_SIGN_RECOVER", sign_recover), B("CKA_VALUE_readable", value_readable),
+#undef B
+    };
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        json_t *v = json_object_get(attrs, all[i].name);
+        int *dst = (int *)(void *)((char *)&out->attrs + all[i].off);
+        /* true/false as the token reported it; null or absent: not reported */
+        *dst = json_is_boolean(v) ? (json_is_true(v) ? 1 : 0) : -1;
+        ENSURE(v == NULL || json_is_boolean(v) || json_is_null(v), EVOTE_ERR_FORMAT,
+               "%s: attribute %s must be true, false or null", path, all[i].name);
+    }
+out:
+    if (ret != EVOTE_OK && out != NULL)
+        memset(out, 0, sizeof(*out));
+    json_decref(root);
+    return ret;
+}
+
+evote_err_t evote_hsm_keygen_record_check(const evote_keygen_record_t *r,
+                                          const uint8_t manifest_hash[EVOTE_HASH_LEN],
+                                          const uint8_t pk[EVOTE_POINT_LEN]) {
+    if (r == NULL)
+        return evote_fail(EVOTE_ERR_ARG, "keygen record check: bad argument");
+    if (manifest_hash != NULL &&
+        CRYPTO_memcmp(r->manifest_hash, manifest_hash, EVOTE_HASH_LEN) != 0)
+        return evote_fail(EVOTE_ERR_MANIFEST_MISMATCH,
+                          "the key-generation record names another manifest");
+    if (pk != NULL && CRYPTO_memcmp(r->pk, pk, EVOTE_POINT_LEN) != 0)
+        return evote_fail(EVOTE_ERR_KEY_MISMATCH,
+                          "the key-generation record names another public key");
+    for (size_t i = 0; i < sizeof(key_policy) / sizeof(key_policy[0]); i++) {
+        int v = *(const int *)(const void *)((const char *)&r->attrs + key_policy[i].off);
+        if (v != (key_policy[i].want ? 1 : 0))
+            return evote_fail(EVOTE_ERR_KEY_POLICY,
+                              "private key attribute %s is %s, the policy requires %s",
+                              key_policy[i].attr,
+                              v < 0 ? "missing" : (v ? "true" : "false"),
+                              key_policy[i].want ? "true" : "false");
+    }
+    return EVOTE_OK;
 }

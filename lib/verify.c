@@ -9,6 +9,7 @@
  * UNCHECKED, which fails the run: an auditor must never read "PASS" for
  * something nobody looked at.
  */
+#define _GNU_SOURCE /* strptime, timegm */
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -16,22 +17,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "evote/approval.h"
 #include "evote/audit.h"
 #include "evote/box.h"
 #include "evote/bytetree.h"
 #include "evote/mix.h"
 #include "evote/group.h"
 #include "evote/manifest.h"
+#include "evote/confirm.h"
+#include "evote/hsm.h"
+#include "evote/result.h"
 #include "evote/tally.h"
+#include "evote/trustee.h"
 #include "evote/verify.h"
 #include "internal.h"
 
 #define DETAIL_MAX 1024
+#define CONFIRM_SIG_MAX 64 /* approvals read per contest */
 
 typedef struct {
     const char *id;
@@ -56,6 +64,8 @@ typedef struct {
     evote_manifest_t *manifest; /* parsed and valid, else NULL */
     bool have_pk;
     uint8_t pk[EVOTE_POINT_LEN]; /* election public key */
+    evote_trustee_share_t *shares; /* the trustees, when their check passed */
+    size_t nshares;
     evote_audit_log_t *audit; /* loaded by the audit check, NULL if absent */
     bool audit_ok;
 } ctx_t;
@@ -149,26 +159,15 @@ out:
 
 /*
  * The election key and the key-generation record that `keygen` writes
- * (libevote-keygen-record/1, PROTOCOL §7): same manifest, same public key,
- * and the private key's attributes as the token reported them satisfy the
- * key policy. The hsm module has no reader for its record, so the fields
- * are checked here; the record's integrity rests on the audit trail.
+ * (libevote-keygen-record/1, PROTOCOL §7), read back by the hsm module's
+ * reader: same manifest, same public key, and the private key's attributes
+ * as the token reported them satisfy the key policy. The record's integrity
+ * rests on the audit trail.
  */
-static const struct {
-    const char *attr;
-    bool want;
-} key_policy[] = {
-    {"CKA_TOKEN", true},          {"CKA_PRIVATE", true},
-    {"CKA_SENSITIVE", true},      {"CKA_ALWAYS_SENSITIVE", true},
-    {"CKA_EXTRACTABLE", false},   {"CKA_NEVER_EXTRACTABLE", true},
-    {"CKA_DERIVE", true},         {"CKA_SIGN", false},
-    {"CKA_DECRYPT", false},       {"CKA_VALUE_readable", false},
-};
-
 static void check_key(ctx_t *x) {
     check_t *c = add(x, "key-ceremony", "Key ceremony record");
-    char p[4096], hex[2 * EVOTE_HASH_LEN + 1], pkhex[2 * EVOTE_POINT_LEN + 1];
-    json_t *j = NULL;
+    char p[4096], pkhex[2 * EVOTE_POINT_LEN + 1];
+    evote_keygen_record_t kr;
     if (c == NULL)
         return;
     bool have_key = exists(x, "election-key.pem");
@@ -198,48 +197,173 @@ static void check_key(ctx_t *x) {
         return;
     }
     path_in(x, "keygen/keygen-record.json", p, sizeof(p));
-    json_error_t jerr;
-    j = json_load_file(p, JSON_REJECT_DUPLICATES, &jerr);
-    const char *fmt = json_string_value(json_object_get(j, "format"));
-    if (j == NULL || fmt == NULL || strcmp(fmt, "libevote-keygen-record/1") != 0) {
-        set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_FORMAT,
-            "keygen/keygen-record.json is not a libevote-keygen-record/1 document");
-        goto out;
-    }
-    evote_hex(hex, x->manifest_hash, EVOTE_HASH_LEN);
-    const char *mh = json_string_value(json_object_get(j, "manifest_sha256"));
-    if (!x->have_manifest || mh == NULL || strcmp(mh, hex) != 0) {
-        set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_MANIFEST_MISMATCH,
-            "the key ceremony record names another manifest");
-        goto out;
-    }
-    json_t *key = json_object_get(j, "key");
-    const char *rpk = json_string_value(json_object_get(key, "public_key"));
-    if (rpk == NULL || strcmp(rpk, pkhex) != 0) {
-        set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_KEY_MISMATCH,
-            "election-key.pem is not the key the ceremony record names");
-        goto out;
-    }
-    json_t *attrs = json_object_get(j, "private_key_attributes");
-    for (size_t i = 0; i < sizeof(key_policy) / sizeof(key_policy[0]); i++) {
-        json_t *v = json_object_get(attrs, key_policy[i].attr);
-        if (!json_is_boolean(v) || json_is_true(v) != key_policy[i].want) {
-            set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_KEY_POLICY,
-                "private key attribute %s is %s, the policy requires %s",
-                key_policy[i].attr,
-                json_is_boolean(v) ? (json_is_true(v) ? "true" : "false") : "missing",
-                key_policy[i].want ? "true" : "false");
-            goto out;
-        }
+    rv = evote_hsm_keygen_record_read(p, &kr);
+    if (rv == EVOTE_OK && !x->have_manifest)
+        rv = evote_fail(EVOTE_ERR_MANIFEST_MISMATCH, "no manifest to bind the record to");
+    if (rv == EVOTE_OK)
+        rv = evote_hsm_keygen_record_check(&kr, x->manifest_hash, x->pk);
+    if (rv != EVOTE_OK) {
+        set(c, EVOTE_CHECK_FAIL, rv, "keygen/keygen-record.json: %s", evote_err_detail());
+        evote_err_clear();
+        return;
     }
     set(c, EVOTE_CHECK_PASS, EVOTE_OK,
         "key %.16s… generated in token \"%s\" for this manifest; sensitive, never "
         "extractable, derive only",
-        pkhex, json_string_value(json_object_get(json_object_get(j, "token"), "label"))
-                   ? json_string_value(json_object_get(json_object_get(j, "token"), "label"))
-                   : "?");
+        pkhex, kr.token_label);
+}
+
+/* ---- trustees (n-of-n key ceremony, PROTOCOL §15.1) ------------------------ */
+
+/*
+ * trustees/key-ceremony.json (re-read with every commitment and the sum
+ * re-checked), each trustee's published commitment and key share (the
+ * commitment re-computed from the share), the manifest's trustee set, and
+ * the sum against election-key.pem. Keeps the shares for the decryption
+ * check.
+ */
+static evote_err_t trustees_run(ctx_t *x, char *why, size_t cap) {
+    evote_err_t ret = EVOTE_OK;
+    char p[4096], rel[EVOTE_ID_MAX + 64];
+    uint8_t rpk[EVOTE_POINT_LEN], sum[EVOTE_POINT_LEN];
+    evote_trustee_share_t *s = NULL;
+    size_t n = 0, nrec = 0;
+    struct dirent **names = NULL;
+    int k = -1;
+
+    path_in(x, "trustees/key-ceremony.json", p, sizeof(p));
+    if ((ret = evote_trustee_record_read(p, x->manifest_hash, &s, &n, rpk)) != EVOTE_OK) {
+        snprintf(why, cap, "trustees/key-ceremony.json: %s", evote_err_detail());
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char id[EVOTE_ID_MAX + 1];
+        uint8_t com[EVOTE_HASH_LEN], kpk[EVOTE_POINT_LEN], again[EVOTE_HASH_LEN];
+        snprintf(rel, sizeof(rel), "trustees/%s.commitment.json", s[i].id);
+        path_in(x, rel, p, sizeof(p));
+        if ((ret = evote_trustee_commitment_read(p, x->manifest_hash, id, com)) != EVOTE_OK) {
+            snprintf(why, cap, "%s: %s", rel, evote_err_detail());
+            goto out;
+        }
+        if (strcmp(id, s[i].id) != 0 || CRYPTO_memcmp(com, s[i].commitment, EVOTE_HASH_LEN)) {
+            ret = EVOTE_ERR_COMMITMENT;
+            snprintf(why, cap, "%s is not the commitment the key-ceremony record holds for "
+                               "trustee %s", rel, s[i].id);
+            goto out;
+        }
+        snprintf(rel, sizeof(rel), "trustees/%s.key.json", s[i].id);
+        path_in(x, rel, p, sizeof(p));
+        if ((ret = evote_trustee_key_read(p, x->manifest_hash, id, kpk)) != EVOTE_OK) {
+            snprintf(why, cap, "%s: %s", rel, evote_err_detail());
+            goto out;
+        }
+        if ((ret = evote_trustee_commitment(again, x->manifest_hash, id, kpk)) != EVOTE_OK) {
+            snprintf(why, cap, "%s: %s", rel, evote_err_detail());
+            goto out;
+        }
+        if (strcmp(id, s[i].id) != 0 || CRYPTO_memcmp(again, com, EVOTE_HASH_LEN) != 0) {
+            ret = EVOTE_ERR_COMMITMENT;
+            snprintf(why, cap, "trustee %s: the published key share does not reproduce the "
+                               "published commitment", s[i].id);
+            goto out;
+        }
+        if (CRYPTO_memcmp(kpk, s[i].pk, EVOTE_POINT_LEN) != 0) {
+            ret = EVOTE_ERR_KEY_MISMATCH;
+            snprintf(why, cap, "%s is not the key the key-ceremony record holds", rel);
+            goto out;
+        }
+        /* The token's attribute record of this trustee's key, if published. */
+        snprintf(rel, sizeof(rel), "trustees/%s.keygen-record.json", s[i].id);
+        if (exists(x, rel)) {
+            evote_keygen_record_t kr;
+            path_in(x, rel, p, sizeof(p));
+            ret = evote_hsm_keygen_record_read(p, &kr);
+            if (ret == EVOTE_OK)
+                ret = evote_hsm_keygen_record_check(&kr, x->manifest_hash, s[i].pk);
+            if (ret != EVOTE_OK) {
+                snprintf(why, cap, "%s: %s", rel, evote_err_detail());
+                goto out;
+            }
+            nrec++;
+        }
+    }
+    if (nrec != 0 && nrec != n) {
+        ret = EVOTE_ERR_NOT_FOUND;
+        snprintf(why, cap, "token attribute records for %zu of %zu trustees: every trustee's "
+                           "trustees/<id>.keygen-record.json or none", nrec, n);
+        goto out;
+    }
+    /* Nothing in trustees/ from someone who is not a trustee of the record. */
+    path_in(x, "trustees", p, sizeof(p));
+    k = scandir(p, &names, NULL, alphasort);
+    for (int i = 0; i < k; i++) {
+        const char *d = names[i]->d_name;
+        static const char *const sfx[] = {".commitment.json", ".key.json",
+                                          ".keygen-record.json"};
+        if (d[0] == '.' || strcmp(d, "key-ceremony.json") == 0 || strcmp(d, "README") == 0)
+            continue;
+        bool known = false;
+        for (size_t t = 0; t < n && !known; t++)
+            for (size_t f = 0; f < 3 && !known; f++) {
+                size_t l = strlen(s[t].id);
+                known = strncmp(d, s[t].id, l) == 0 && strcmp(d + l, sfx[f]) == 0;
+            }
+        if (!known) {
+            ret = EVOTE_ERR_KEY_MISMATCH;
+            snprintf(why, cap, "trustees/%s belongs to no trustee of the key-ceremony record",
+                     d);
+            goto out;
+        }
+    }
+    /* Manifest's trustee set, duplicates, and the sum. */
+    if ((ret = evote_trustee_combine_keys(sum, x->manifest, x->manifest_hash, s, n)) !=
+        EVOTE_OK) {
+        snprintf(why, cap, "trustees/key-ceremony.json: %s", evote_err_detail());
+        goto out;
+    }
+    if (!x->have_pk) {
+        ret = EVOTE_ERR_NOT_FOUND;
+        snprintf(why, cap, "no valid election-key.pem to compare the trustees' sum with");
+        goto out;
+    }
+    if (CRYPTO_memcmp(sum, x->pk, EVOTE_POINT_LEN) != 0 ||
+        CRYPTO_memcmp(rpk, x->pk, EVOTE_POINT_LEN) != 0) {
+        ret = EVOTE_ERR_KEY_MISMATCH;
+        snprintf(why, cap, "election-key.pem is not the sum of the trustees' keys");
+        goto out;
+    }
+    snprintf(why, cap, "%zu trustee(s); every key share reproduces its commitment; "
+                       "their sum is election-key.pem%s",
+             n, nrec == n ? "; every key sensitive, never extractable, derive only (token "
+                            "records)"
+                          : " (no token attribute records)");
+    x->shares = s;
+    x->nshares = n;
+    s = NULL;
 out:
-    json_decref(j);
+    for (int i = 0; i < k; i++)
+        free(names[i]);
+    free(names);
+    free(s);
+    return ret;
+}
+
+static void check_trustees(ctx_t *x) {
+    check_t *c = add(x, "trustees", "Trustee commitments, keys and key-ceremony record");
+    char why[DETAIL_MAX - 32];
+    if (c == NULL)
+        return;
+    if (!exists(x, "trustees")) {
+        set(c, EVOTE_CHECK_ABSENT, EVOTE_OK, "not present (trustees/)");
+        return;
+    }
+    if (x->manifest == NULL) {
+        set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_MANIFEST, "no valid manifest");
+        return;
+    }
+    evote_err_t rv = trustees_run(x, why, sizeof(why));
+    evote_err_clear();
+    set(c, rv == EVOTE_OK ? EVOTE_CHECK_PASS : EVOTE_CHECK_FAIL, rv, "%s", why);
 }
 
 /* ---- ballot box, through the export bundle ------------------------------ */
@@ -450,41 +574,505 @@ static void check_mix(ctx_t *x) {
     set(c, EVOTE_CHECK_PASS, EVOTE_OK, "%s; each decrypted list is the chain's output", all);
 }
 
-/* ---- parts whose verifiers land with their modules ---------------------- */
+/* ---- decryption: partials, combination, confirmations, approvals -------- */
 
-/*
- * A check for artefacts at rels (NULL-terminated): "not present" if none
- * exists, else UNCHECKED naming the module whose verifier is missing.
- * Replaced by a real check when that module's library verify lands.
- */
-static void check_pending(ctx_t *x, const char *id, const char *title,
-                          const char *module, const char *const *rels) {
-    check_t *c = add(x, id, title);
+/* Single-key elections: the one "trustee" of a confirmation (§15.4). */
+#define SINGLE_KEY_ID "election-key"
+
+static bool has_suffix(const char *s, const char *sfx) {
+    size_t a = strlen(s), b = strlen(sfx);
+    return a > b && strcmp(s + a - b, sfx) == 0;
+}
+
+/* The partial files of contest cid, in the order of the shares. */
+static evote_err_t load_partials(ctx_t *x, const char *cid, const uint8_t lh[EVOTE_HASH_LEN],
+                                 size_t n, evote_partial_t **parts, char *why, size_t cap) {
+    evote_err_t ret = EVOTE_OK;
+    char dir[4096], p[4400];
+    struct dirent **names = NULL;
+    int k;
+    snprintf(dir, sizeof(dir), "%s/decrypt/partials/%s", x->dir, cid);
+    k = scandir(dir, &names, NULL, alphasort);
+    if (k < 0) {
+        snprintf(why, cap, "decrypt/partials/%s/: missing", cid);
+        return EVOTE_ERR_NOT_FOUND;
+    }
+    for (int i = 0; i < k && ret == EVOTE_OK; i++) {
+        const char *d = names[i]->d_name;
+        if (d[0] == '.' || strcmp(d, "README") == 0)
+            continue;
+        size_t t = 0, l = 0;
+        while (t < x->nshares) {
+            l = strlen(x->shares[t].id);
+            if (strncmp(d, x->shares[t].id, l) == 0 && strcmp(d + l, ".evpd") == 0)
+                break;
+            t++;
+        }
+        if (t == x->nshares) {
+            ret = EVOTE_ERR_KEY_MISMATCH;
+            snprintf(why, cap, "decrypt/partials/%s/%s: no trustee of the key-ceremony "
+                               "record has this name", cid, d);
+            break;
+        }
+        evote_partial_t *pt = NULL;
+        snprintf(p, sizeof(p), "%s/%s", dir, d);
+        if ((ret = evote_partial_read(&pt, p)) != EVOTE_OK) {
+            snprintf(why, cap, "decrypt/partials/%s/%s: %s", cid, d, evote_err_detail());
+            break;
+        }
+        parts[t] = pt;
+        if (CRYPTO_memcmp(evote_partial_manifest_hash(pt), x->manifest_hash,
+                          EVOTE_HASH_LEN) != 0) {
+            ret = EVOTE_ERR_MANIFEST_MISMATCH;
+            snprintf(why, cap, "decrypt/partials/%s/%s names another manifest", cid, d);
+        } else if (strcmp(evote_partial_contest(pt), cid) != 0) {
+            ret = EVOTE_ERR_CONTEST_UNKNOWN;
+            snprintf(why, cap, "decrypt/partials/%s/%s is of contest %s", cid, d,
+                     evote_partial_contest(pt));
+        } else if (strcmp(evote_partial_trustee(pt), x->shares[t].id) != 0) {
+            ret = EVOTE_ERR_KEY_MISMATCH;
+            snprintf(why, cap, "decrypt/partials/%s/%s is trustee %s's", cid, d,
+                     evote_partial_trustee(pt));
+        } else if (CRYPTO_memcmp(evote_partial_pk(pt), x->shares[t].pk, EVOTE_POINT_LEN) != 0) {
+            ret = EVOTE_ERR_KEY_MISMATCH;
+            snprintf(why, cap, "decrypt/partials/%s/%s names another key than trustee %s's",
+                     cid, d, x->shares[t].id);
+        } else if (CRYPTO_memcmp(evote_partial_list_hash(pt), lh, EVOTE_HASH_LEN) != 0 ||
+                   evote_partial_count(pt) != n) {
+            ret = EVOTE_ERR_DIGEST_MISMATCH;
+            snprintf(why, cap, "decrypt/partials/%s/%s is not a decryption of "
+                               "decrypt/%s.input.bt", cid, d, cid);
+        }
+    }
+    for (int i = 0; i < k; i++)
+        free(names[i]);
+    free(names);
+    for (size_t t = 0; ret == EVOTE_OK && t < x->nshares; t++)
+        if (parts[t] == NULL) {
+            ret = EVOTE_ERR_NOT_FOUND;
+            snprintf(why, cap, "decrypt/partials/%s/%s.evpd: missing (trustee %s)", cid,
+                     x->shares[t].id, x->shares[t].id);
+        }
+    return ret;
+}
+
+/* The officials' approvals of decrypting list lh of cid (§15.3). */
+static evote_err_t check_approvals(ctx_t *x, const char *cid, const uint8_t lh[EVOTE_HASH_LEN],
+                                   size_t *napproved, char *why, size_t cap) {
+    evote_err_t ret = EVOTE_OK;
+    char p[4400];
+    uint8_t *auth = NULL, *sig[CONFIRM_SIG_MAX] = {0};
+    size_t alen = 0, slen[CONFIRM_SIG_MAX] = {0}, nsig = 0;
+    snprintf(p, sizeof(p), "%s/decrypt/%s.authorization.json", x->dir, cid);
+    if (access(p, F_OK) == 0 &&
+        (ret = evote_read_file(p, 1u << 20, &auth, &alen)) != EVOTE_OK) {
+        snprintf(why, cap, "decrypt/%s.authorization.json: %s", cid, evote_err_detail());
+        goto out;
+    }
+    for (nsig = 0; nsig < CONFIRM_SIG_MAX; nsig++) {
+        snprintf(p, sizeof(p), "%s/decrypt/%s.approval-%zu.cms", x->dir, cid, nsig + 1);
+        if (access(p, F_OK) != 0)
+            break;
+        if ((ret = evote_read_file(p, 1u << 20, &sig[nsig], &slen[nsig])) != EVOTE_OK) {
+            snprintf(why, cap, "decrypt/%s.approval-%zu.cms: %s", cid, nsig + 1,
+                     evote_err_detail());
+            goto out;
+        }
+    }
+    if (auth == NULL && nsig > 0) {
+        ret = EVOTE_ERR_NOT_FOUND;
+        snprintf(why, cap, "decrypt/%s.authorization.json: missing, but approvals of it "
+                           "are published", cid);
+        goto out;
+    }
+    ret = evote_approval_verify(x->manifest, cid, lh, auth, alen,
+                                (const uint8_t *const *)sig, slen, nsig, napproved);
+    if (ret != EVOTE_OK)
+        snprintf(why, cap, "approvals of decrypt/%s.input.bt: %s", cid, evote_err_detail());
+out:
+    free(auth);
+    for (size_t i = 0; i < CONFIRM_SIG_MAX; i++)
+        free(sig[i]);
+    return ret;
+}
+
+/* The recorded confirmation of cid, recomputed from the published files. */
+static evote_err_t check_confirmation(ctx_t *x, const char *cid, const uint8_t lh[32],
+                                      const evote_decryption_t *d, const evote_ct_t *cts,
+                                      size_t n, const evote_trustee_share_t *shares,
+                                      size_t ns, evote_partial_t *const *parts, size_t np,
+                                      char *why, size_t cap) {
+    evote_err_t ret = EVOTE_OK;
+    char p[4400];
+    uint8_t ph[EVOTE_HASH_LEN], q[EVOTE_POINT_LEN], ex[32];
+    evote_confirmation_t rec = {0};
+    evote_confirm_t *conf = NULL;
+    snprintf(p, sizeof(p), "%s/decrypt/confirmations/%s.json", x->dir, cid);
+    if ((ret = evote_confirmation_read(&rec, p)) != EVOTE_OK) {
+        snprintf(why, cap, "decrypt/confirmations/%s.json: %s", cid, evote_err_detail());
+        goto out;
+    }
+    snprintf(p, sizeof(p), "%s/decrypt/%s.plaintexts", x->dir, cid);
+    if ((ret = evote_sha256_file(p, ph)) != EVOTE_OK) {
+        snprintf(why, cap, "decrypt/%s.plaintexts: %s", cid, evote_err_detail());
+        goto out;
+    }
+#define CFAIL(code, ...)                                                       \
+    do {                                                                       \
+        ret = (code);                                                          \
+        int o_ = snprintf(why, cap, "decrypt/confirmations/%s.json: ", cid);   \
+        snprintf(why + o_, cap - (size_t)o_, __VA_ARGS__);                     \
+        goto out;                                                              \
+    } while (0)
+    if (CRYPTO_memcmp(rec.manifest_hash, x->manifest_hash, EVOTE_HASH_LEN) != 0)
+        CFAIL(EVOTE_ERR_MANIFEST_MISMATCH, "names another manifest");
+    if (strcmp(rec.contest_id, cid) != 0)
+        CFAIL(EVOTE_ERR_CONTEST_UNKNOWN, "is of contest %s", rec.contest_id);
+    if (CRYPTO_memcmp(rec.input_sha256, lh, EVOTE_HASH_LEN) != 0)
+        CFAIL(EVOTE_ERR_DIGEST_MISMATCH, "names another input list than decrypt/%s.input.bt",
+              cid);
+    if (CRYPTO_memcmp(rec.plaintexts_sha256, ph, EVOTE_HASH_LEN) != 0)
+        CFAIL(EVOTE_ERR_DIGEST_MISMATCH, "confirms other plaintexts than decrypt/%s.plaintexts",
+              cid);
+    if (rec.verdict != EVOTE_CONFIRM_CONFIRMED)
+        CFAIL(EVOTE_ERR_CONFIRM_FAILED, "the verdict is %s%s%s",
+              evote_confirm_verdict_name(rec.verdict), rec.detail[0] ? ": " : "", rec.detail);
+    ret = evote_confirm_new(&conf, rec.randomness, strlen(rec.randomness), d, cts, n, shares,
+                            ns, parts, np);
+    if (ret != EVOTE_OK)
+        CFAIL(ret == EVOTE_ERR_ARG ? EVOTE_ERR_FORMAT : ret, "recomputing it: %s",
+              evote_err_detail());
+    if (strcmp(evote_confirm_mode(conf), rec.mode) != 0)
+        CFAIL(EVOTE_ERR_CONFIRM_FAILED, "mode \"%s\", but the randomness reads as \"%s\"",
+              rec.mode, evote_confirm_mode(conf));
+    evote_confirm_query(conf, q);
+    if (!rec.have_q || CRYPTO_memcmp(q, rec.q, EVOTE_POINT_LEN) != 0)
+        CFAIL(EVOTE_ERR_CONFIRM_FAILED, "the query point is not the one the recorded "
+                                        "randomness and the published files give");
+    if (rec.ntrustees != ns)
+        CFAIL(EVOTE_ERR_CONFIRM_FAILED, "%zu trustee(s) confirmed, the key has %zu",
+              rec.ntrustees, ns);
+    for (size_t i = 0; i < ns; i++) {
+        const evote_confirmation_trustee_t *t = NULL;
+        for (size_t k = 0; k < rec.ntrustees && t == NULL; k++)
+            if (strcmp(rec.trustees[k].trustee_id, shares[i].id) == 0)
+                t = &rec.trustees[k];
+        if (t == NULL)
+            CFAIL(EVOTE_ERR_CONFIRM_FAILED, "trustee %s was not asked", shares[i].id);
+        if ((ret = evote_confirm_expected(conf, shares[i].id, ex)) != EVOTE_OK)
+            CFAIL(ret, "%s", evote_err_detail());
+        if (!t->have_expected || CRYPTO_memcmp(ex, t->expected, 32) != 0)
+            CFAIL(EVOTE_ERR_CONFIRM_FAILED, "trustee %s: the recorded expected x is not "
+                                            "x(E_i) of the published files", shares[i].id);
+        if (!t->have_answer || CRYPTO_memcmp(ex, t->answer, 32) != 0)
+            CFAIL(EVOTE_ERR_CONFIRM_FAILED, "trustee %s: the token's recorded answer is not "
+                                            "x(E_i)", shares[i].id);
+        if (t->verdict != EVOTE_CONFIRM_CONFIRMED)
+            CFAIL(EVOTE_ERR_CONFIRM_FAILED, "trustee %s: verdict %s", shares[i].id,
+                  evote_confirm_verdict_name(t->verdict));
+    }
+#undef CFAIL
+out:
+    evote_confirm_free(conf);
+    evote_confirmation_clear(&rec);
+    return ret;
+}
+
+static evote_err_t decryption_one(ctx_t *x, size_t ci, size_t *napproved, char *why,
+                                  size_t cap) {
+    evote_err_t ret = EVOTE_OK;
+    const char *cid = evote_manifest_contest_id(x->manifest, ci);
+    char p[4400];
+    uint8_t lh[EVOTE_HASH_LEN];
+    evote_ct_t *cts = NULL;
+    size_t n = 0, ns = 0;
+    evote_decryption_t d = {0}, mine = {0};
+    evote_partial_t **parts = NULL;
+    evote_trustee_share_t single;
+    const evote_trustee_share_t *shares;
+    bool trustees = exists(x, "trustees");
+
+    snprintf(p, sizeof(p), "%s/decrypt/%s.input.bt", x->dir, cid);
+    if ((ret = evote_sha256_file(p, lh)) != EVOTE_OK ||
+        (ret = evote_ctlist_read(p, &cts, &n)) != EVOTE_OK) {
+        snprintf(why, cap, "decrypt/%s.input.bt: %s", cid, evote_err_detail());
+        goto out;
+    }
+    /* Approvals come first, as in the ceremony (nothing decrypted without). */
+    if ((ret = check_approvals(x, cid, lh, napproved, why, cap)) != EVOTE_OK)
+        goto out;
+    snprintf(p, sizeof(p), "%s/decrypt/%s.plaintexts", x->dir, cid);
+    if ((ret = evote_decryption_read(&d, p, x->manifest)) != EVOTE_OK) {
+        snprintf(why, cap, "decrypt/%s.plaintexts: %s", cid, evote_err_detail());
+        goto out;
+    }
+    if (strcmp(d.contest_id, cid) != 0 || CRYPTO_memcmp(d.list_hash, lh, EVOTE_HASH_LEN) != 0 ||
+        d.n != n) {
+        ret = EVOTE_ERR_DIGEST_MISMATCH;
+        snprintf(why, cap, "decrypt/%s.plaintexts is not the decryption of "
+                           "decrypt/%s.input.bt", cid, cid);
+        goto out;
+    }
+    if (trustees) {
+        if (x->shares == NULL) {
+            ret = EVOTE_ERR_KEY_MISMATCH;
+            snprintf(why, cap, "no verified trustee set (the trustees check failed)");
+            goto out;
+        }
+        shares = x->shares;
+        ns = x->nshares;
+        ALLOC_GUARD(parts = calloc(ns, sizeof(*parts)));
+        if ((ret = load_partials(x, cid, lh, n, parts, why, cap)) != EVOTE_OK)
+            goto out;
+        /* Σ_i D_ij = C2_j − M_j for every j: recombine and compare. */
+        ret = evote_decrypt_combine(&mine, shares, ns, parts, ns, x->manifest_hash, cid,
+                                    (uint32_t)evote_manifest_option_count(x->manifest, ci),
+                                    lh, cts, n);
+        if (ret != EVOTE_OK) {
+            snprintf(why, cap, "combining decrypt/partials/%s/: %s", cid, evote_err_detail());
+            goto out;
+        }
+        for (size_t j = 0; j < n; j++)
+            if (CRYPTO_memcmp(mine.plaintext[j], d.plaintext[j], EVOTE_POINT_LEN) != 0 ||
+                mine.selection[j] != d.selection[j]) {
+                ret = EVOTE_ERR_DIGEST_MISMATCH;
+                snprintf(why, cap, "decrypt/%s.plaintexts: entry %zu is not C2 minus the sum "
+                                   "of the trustees' parts", cid, j);
+                goto out;
+            }
+    } else {
+        if (!x->have_pk) {
+            ret = EVOTE_ERR_NOT_FOUND;
+            snprintf(why, cap, "no valid election-key.pem");
+            goto out;
+        }
+        memset(&single, 0, sizeof(single));
+        strcpy(single.id, SINGLE_KEY_ID);
+        memcpy(single.pk, x->pk, EVOTE_POINT_LEN);
+        shares = &single;
+        ns = 1;
+    }
+    ret = check_confirmation(x, cid, lh, &d, cts, n, shares, ns, parts,
+                             trustees ? ns : 0, why, cap);
+    if (ret == EVOTE_OK)
+        snprintf(why, cap, "%s: %zu entries%s, confirmed by %zu token(s)", cid, n,
+                 trustees ? " = C2 − Σ parts" : "", ns);
+out:
+    if (parts != NULL)
+        for (size_t i = 0; i < ns; i++)
+            evote_partial_free(parts[i]);
+    free(parts);
+    evote_decryption_clear(&mine);
+    evote_decryption_clear(&d);
+    free(cts);
+    return ret;
+}
+
+static bool any_authorization(const ctx_t *x) {
+    char p[4096];
+    struct dirent **names = NULL;
+    bool found = false;
+    path_in(x, "decrypt", p, sizeof(p));
+    int k = scandir(p, &names, NULL, alphasort);
+    for (int i = 0; i < k; i++) {
+        if (has_suffix(names[i]->d_name, ".authorization.json") ||
+            has_suffix(names[i]->d_name, ".cms"))
+            found = true;
+        free(names[i]);
+    }
+    free(names);
+    return found;
+}
+
+static void check_decryption(ctx_t *x) {
+    check_t *c = add(x, "decryption",
+                     "Decryption: partial decryptions, combination, observer "
+                     "confirmations, approvals");
     if (c == NULL)
         return;
-    char found[512] = "";
-    size_t nfound = 0;
-    for (size_t i = 0; rels[i] != NULL; i++) {
-        if (exists(x, rels[i])) {
-            size_t l = strlen(found);
-            snprintf(found + l, sizeof(found) - l, "%s%s", nfound ? ", " : "",
-                     rels[i]);
-            nfound++;
-        }
-    }
-    if (nfound == 0) {
-        size_t l = 0;
-        char want[512] = "";
-        for (size_t i = 0; rels[i] != NULL; i++) {
-            snprintf(want + l, sizeof(want) - l, "%s%s", i ? ", " : "", rels[i]);
-            l = strlen(want);
-        }
-        set(c, EVOTE_CHECK_ABSENT, EVOTE_OK, "not present (%s)", want);
+    bool trustees_dec = exists(x, "trustees") && exists(x, "decrypt");
+    if (!trustees_dec && !exists(x, "decrypt/confirmations") &&
+        !exists(x, "decrypt/partials") && !any_authorization(x)) {
+        set(c, EVOTE_CHECK_ABSENT, EVOTE_OK,
+            "not present (decrypt/partials/, decrypt/confirmations/, "
+            "decrypt/*.authorization.json)");
         return;
     }
-    set(c, EVOTE_CHECK_UNCHECKED, EVOTE_ERR_STATE,
-        "%s present, but this build has no verifier for it (%s module)", found,
-        module);
+    if (x->manifest == NULL) {
+        set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_MANIFEST, "no valid manifest");
+        return;
+    }
+    char all[DETAIL_MAX] = "";
+    size_t napproved_min = SIZE_MAX;
+    for (size_t ci = 0; ci < evote_manifest_contest_count(x->manifest); ci++) {
+        char why[700];
+        size_t napp = 0;
+        evote_err_t rv = decryption_one(x, ci, &napp, why, sizeof(why));
+        evote_err_clear();
+        if (rv != EVOTE_OK) {
+            set(c, EVOTE_CHECK_FAIL, rv, "%s", why);
+            return;
+        }
+        if (napp < napproved_min)
+            napproved_min = napp;
+        size_t l = strlen(all);
+        snprintf(all + l, sizeof(all) - l, "%s%s", l ? "; " : "", why);
+    }
+    size_t l = strlen(all);
+    if (napproved_min != SIZE_MAX && napproved_min > 0)
+        snprintf(all + l, sizeof(all) - l, "; approved by at least %zu official(s) each",
+                 napproved_min);
+    else
+        snprintf(all + l, sizeof(all) - l, "; the manifest requires no approvals");
+    set(c, EVOTE_CHECK_PASS, EVOTE_OK, "%s", all);
+}
+
+/* ---- results: re-derived byte for byte ---------------------------------- */
+
+/* "2026-11-24T01:28:00+09:00" (what the result JSON records) → Unix time. */
+static bool parse_jst(const char *s, int64_t *out) {
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (s == NULL || strlen(s) != 25 || strcmp(s + 19, "+09:00") != 0)
+        return false;
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (end == NULL || end != s + 19)
+        return false;
+    *out = (int64_t)timegm(&tm) - 9 * 3600;
+    return true;
+}
+
+static evote_err_t same_file(const char *a, const char *b, bool *same) {
+    uint8_t ha[EVOTE_HASH_LEN], hb[EVOTE_HASH_LEN];
+    evote_err_t e = evote_sha256_file(a, ha);
+    if (e == EVOTE_OK)
+        e = evote_sha256_file(b, hb);
+    *same = e == EVOTE_OK && memcmp(ha, hb, EVOTE_HASH_LEN) == 0;
+    return e;
+}
+
+static evote_err_t results_run(ctx_t *x, char *why, size_t cap) {
+    evote_err_t ret = EVOTE_OK;
+    static const char *const files[3] = {"results.json", "results.csv", "results.html"};
+    char p[4400], tmp[4200], mine[4400];
+    evote_result_t *r = NULL;
+    json_t *j = NULL;
+    int64_t when = 0;
+    bool made_tmp = false;
+
+    for (int k = 0; k < 3; k++) {
+        char rel[64];
+        snprintf(rel, sizeof(rel), "results/%s", files[k]);
+        if (!exists(x, rel)) {
+            snprintf(why, cap, "results/%s: missing", files[k]);
+            return EVOTE_ERR_NOT_FOUND;
+        }
+    }
+    path_in(x, "results/results.json", p, sizeof(p));
+    json_error_t je;
+    j = json_load_file(p, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL || !parse_jst(json_string_value(json_object_get(j, "generated_at")), &when)) {
+        ret = EVOTE_ERR_FORMAT;
+        snprintf(why, cap, "results/results.json: no valid \"generated_at\" time");
+        goto out;
+    }
+    if ((ret = evote_result_new(&r, x->manifest)) != EVOTE_OK)
+        goto fail_detail;
+    evote_result_set_time(r, when);
+    for (size_t ci = 0; ci < evote_manifest_contest_count(x->manifest); ci++) {
+        const char *cid = evote_manifest_contest_id(x->manifest, ci);
+        evote_decryption_t d = {0};
+        uint8_t h[EVOTE_HASH_LEN];
+        uint64_t cast = 0;
+        snprintf(p, sizeof(p), "%s/decrypt/%s.plaintexts", x->dir, cid);
+        if ((ret = evote_decryption_read(&d, p, x->manifest)) != EVOTE_OK ||
+            (ret = evote_sha256_file(p, h)) != EVOTE_OK) {
+            evote_decryption_clear(&d);
+            snprintf(why, cap, "decrypt/%s.plaintexts: %s", cid, evote_err_detail());
+            goto out;
+        }
+        /* Ballots cast: the closed box's list in the bundle, when published. */
+        snprintf(p, sizeof(p), "%s/bundle/ciphertexts/%s.bt", x->dir, cid);
+        if (access(p, F_OK) == 0) {
+            evote_ct_t *box = NULL;
+            size_t nbox = 0;
+            ret = evote_ctlist_read(p, &box, &nbox);
+            free(box);
+            if (ret != EVOTE_OK) {
+                evote_decryption_clear(&d);
+                snprintf(why, cap, "bundle/ciphertexts/%s.bt: %s", cid, evote_err_detail());
+                goto out;
+            }
+            cast = nbox;
+        }
+        ret = evote_result_add(r, &d, cast, h);
+        evote_decryption_clear(&d);
+        if (ret != EVOTE_OK) {
+            snprintf(why, cap, "counting %s: %s", cid, evote_err_detail());
+            goto out;
+        }
+    }
+    const char *base = getenv("TMPDIR");
+    snprintf(tmp, sizeof(tmp), "%s/evote-verify-XXXXXX",
+             base != NULL && base[0] != '\0' ? base : "/tmp");
+    if (mkdtemp(tmp) == NULL) {
+        ret = EVOTE_ERR_IO;
+        snprintf(why, cap, "no temporary directory");
+        goto out;
+    }
+    made_tmp = true;
+    for (int k = 0; k < 3; k++) {
+        bool same = false;
+        snprintf(mine, sizeof(mine), "%s/%s", tmp, files[k]);
+        ret = k == 0   ? evote_result_write_json(r, mine)
+              : k == 1 ? evote_result_write_csv(r, mine)
+                       : evote_result_write_html(r, mine);
+        if (ret != EVOTE_OK)
+            goto fail_detail;
+        snprintf(p, sizeof(p), "%s/results/%s", x->dir, files[k]);
+        if ((ret = same_file(p, mine, &same)) != EVOTE_OK)
+            goto fail_detail;
+        if (!same) {
+            ret = EVOTE_ERR_DIGEST_MISMATCH;
+            snprintf(why, cap, "results/%s differs from the result re-derived from the "
+                               "plaintexts and the ballots cast", files[k]);
+            goto out;
+        }
+    }
+    snprintf(why, cap, "results.json, results.csv and results.html re-derived byte for "
+                       "byte (time %s)", json_string_value(json_object_get(j, "generated_at")));
+    goto out;
+fail_detail:
+    snprintf(why, cap, "re-deriving the results: %s", evote_err_detail());
+out:
+    if (made_tmp) {
+        for (int k = 0; k < 3; k++) {
+            snprintf(mine, sizeof(mine), "%s/%s", tmp, files[k]);
+            remove(mine);
+        }
+        rmdir(tmp);
+    }
+    evote_result_free(r);
+    json_decref(j);
+    return ret;
+}
+
+static void check_results(ctx_t *x) {
+    check_t *c = add(x, "results", "Result sheets re-derived from the plaintexts");
+    char why[DETAIL_MAX - 32];
+    if (c == NULL)
+        return;
+    if (!exists(x, "results")) {
+        set(c, EVOTE_CHECK_ABSENT, EVOTE_OK, "not present (results/)");
+        return;
+    }
+    if (x->manifest == NULL) {
+        set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_MANIFEST, "no valid manifest");
+        return;
+    }
+    evote_err_t rv = results_run(x, why, sizeof(why));
+    evote_err_clear();
+    set(c, rv == EVOTE_OK ? EVOTE_CHECK_PASS : EVOTE_CHECK_FAIL, rv, "%s", why);
 }
 
 /* ---- tally -------------------------------------------------------------- */
@@ -748,22 +1336,20 @@ evote_err_t evote_record_verify(evote_record_report_t **out, const char *dir,
 
     check_manifest(&x);
     check_key(&x);
-    static const char *const trustees[] = {"trustees", NULL};
-    check_pending(&x, "trustees", "Trustee commitments", "ceremony", trustees);
+    check_trustees(&x);
     check_box(&x);
     check_mix(&x);
-    static const char *const decrypt[] = {"decrypt/confirmations", NULL};
-    check_pending(&x, "decryption",
-                  "Decryption outputs against the observer confirmations",
-                  "ceremony", decrypt);
+    check_decryption(&x);
     check_tally(&x);
+    check_results(&x);
     check_audit(&x);
     check_coverage(&x);
-    ENSURE(x.r->n == 12, EVOTE_ERR_NOMEM, "verify: out of memory");
+    ENSURE(x.r->n == 13, EVOTE_ERR_NOMEM, "verify: out of memory");
     *out = x.r;
     x.r = NULL;
 out:
     evote_manifest_free(x.manifest);
+    free(x.shares);
     evote_audit_log_free(x.audit);
     evote_record_report_free(x.r);
     return ret;

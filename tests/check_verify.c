@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "evote/confirm.h"
+#include "evote/hsm.h"
 #include "internal.h"
 #include "testutil.h"
 
@@ -392,6 +394,209 @@ START_TEST(test_hook_records_failure_and_redacts) {
 }
 END_TEST
 
+
+/* ---- readers: the key-generation record and the confirmation file ------- */
+
+static char rdir[4096];
+
+static void rsetup(void) { evt_tmpdir(rdir, sizeof(rdir)); }
+static void rteardown(void) { evt_rmrf(rdir); }
+
+/* A keygen record written through a real token, then edited by jq-less
+ * string replacement: path of the record in rdir. */
+static void make_keygen_record(char *path, size_t cap, uint8_t mh[32], uint8_t pk[33]) {
+    evote_hsm_t *hsm = NULL;
+    evt_token_setup(rdir, "kr");
+    ck_assert_int_eq(evote_hsm_open(&hsm, evt_module(), "kr", EVT_PIN, strlen(EVT_PIN), 1),
+                     EVOTE_OK);
+    ck_assert_int_eq(evote_hsm_keygen(hsm, "k", pk), EVOTE_OK);
+    memset(mh, 0x5a, 32);
+    snprintf(path, cap, "%s/keygen-record.json", rdir);
+    ck_assert_int_eq(evote_hsm_keygen_record_write(hsm, path, "k", mh, "el-1"), EVOTE_OK);
+    /* exclusive: never overwritten */
+    ck_assert_int_eq(evote_hsm_keygen_record_write(hsm, path, "k", mh, "el-1"),
+                     EVOTE_ERR_EXISTS);
+    evote_hsm_free(hsm);
+}
+
+static void replace_in(const char *path, const char *from, const char *to) {
+    size_t len = 0;
+    char *d = (char *)evt_read(path, &len);
+    char *at = strstr(d, from);
+    ck_assert_ptr_nonnull(at);
+    size_t nl = len - strlen(from) + strlen(to);
+    char *o = malloc(nl + 1);
+    size_t pre = (size_t)(at - d);
+    memcpy(o, d, pre);
+    memcpy(o + pre, to, strlen(to));
+    memcpy(o + pre + strlen(to), at + strlen(from), len - pre - strlen(from));
+    evt_write(path, o, nl);
+    free(o);
+    free(d);
+}
+
+START_TEST(test_keygen_record_reader) {
+    char p[4200];
+    uint8_t mh[32], pk[33], mh2[32];
+    evote_keygen_record_t r;
+    make_keygen_record(p, sizeof(p), mh, pk);
+    ck_assert_int_eq(evote_hsm_keygen_record_read(p, &r), EVOTE_OK);
+    ck_assert_mem_eq(r.pk, pk, 33);
+    ck_assert_mem_eq(r.manifest_hash, mh, 32);
+    ck_assert_str_eq(r.election_id, "el-1");
+    ck_assert_str_eq(r.token_label, "kr");
+    ck_assert_str_eq(r.key_label, "k");
+    ck_assert_int_eq(r.attrs.sensitive, 1);
+    ck_assert_int_eq(r.attrs.extractable, 0);
+    ck_assert_int_eq(r.attrs.never_extractable, 1);
+    ck_assert_int_eq(r.attrs.value_readable, 0);
+    ck_assert_int_eq(evote_hsm_keygen_record_check(&r, mh, pk), EVOTE_OK);
+    ck_assert_int_eq(evote_hsm_keygen_record_check(&r, NULL, NULL), EVOTE_OK);
+    memcpy(mh2, mh, 32);
+    mh2[31] ^= 1;
+    ck_assert_int_eq(evote_hsm_keygen_record_check(&r, mh2, pk),
+                     EVOTE_ERR_MANIFEST_MISMATCH);
+    uint8_t pk2[33];
+    memcpy(pk2, pk, 33);
+    pk2[0] ^= 1; /* 02 <-> 03: the negated key */
+    ck_assert_int_eq(evote_hsm_keygen_record_check(&r, mh, pk2), EVOTE_ERR_KEY_MISMATCH);
+    /* each policy attribute turned the wrong way is refused by name */
+    static const char *const flips[][2] = {
+        {"\"CKA_SENSITIVE\": true", "\"CKA_SENSITIVE\": false"},
+        {"\"CKA_EXTRACTABLE\": false", "\"CKA_EXTRACTABLE\": true"},
+        {"\"CKA_NEVER_EXTRACTABLE\": true", "\"CKA_NEVER_EXTRACTABLE\": null"},
+        {"\"CKA_SIGN\": false", "\"CKA_SIGN\": true"},
+        {"\"CKA_VALUE_readable\": false", "\"CKA_VALUE_readable\": true"},
+    };
+    size_t len = 0;
+    uint8_t *orig = evt_read(p, &len);
+    for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
+        evt_write(p, orig, len);
+        replace_in(p, flips[i][0], flips[i][1]);
+        ck_assert_int_eq(evote_hsm_keygen_record_read(p, &r), EVOTE_OK);
+        ck_assert_int_eq(evote_hsm_keygen_record_check(&r, mh, pk), EVOTE_ERR_KEY_POLICY);
+        char name[64];
+        snprintf(name, sizeof(name), "%.*s", (int)(strchr(flips[i][0] + 1, '"') - flips[i][0] - 1),
+                 flips[i][0] + 1);
+        ck_assert_msg(strstr(evote_err_detail(), name) != NULL, "%s", evote_err_detail());
+    }
+    /* malformed: an attribute that is no boolean, the format, the key */
+    evt_write(p, orig, len);
+    replace_in(p, "\"CKA_DERIVE\": true", "\"CKA_DERIVE\": \"yes\"");
+    ck_assert_int_eq(evote_hsm_keygen_record_read(p, &r), EVOTE_ERR_FORMAT);
+    evt_write(p, orig, len);
+    replace_in(p, "libevote-keygen-record/1", "libevote-keygen-record/2");
+    ck_assert_int_eq(evote_hsm_keygen_record_read(p, &r), EVOTE_ERR_FORMAT);
+    evt_write(p, orig, len);
+    replace_in(p, "\"public_key\": \"0", "\"public_key\": \"1");
+    ck_assert_int_eq(evote_hsm_keygen_record_read(p, &r), EVOTE_ERR_FORMAT);
+    evt_write(p, orig, len / 2);
+    ck_assert_int_eq(evote_hsm_keygen_record_read(p, &r), EVOTE_ERR_FORMAT);
+    ck_assert_int_eq(evote_hsm_keygen_record_read("/nonexistent/x.json", &r),
+                     EVOTE_ERR_NOT_FOUND);
+    ck_assert_int_eq(evote_hsm_keygen_record_read(p, NULL), EVOTE_ERR_ARG);
+    free(orig);
+}
+END_TEST
+
+static void sample_confirmation(evote_confirmation_t *c, evote_confirmation_trustee_t t[2]) {
+    memset(c, 0, sizeof(*c));
+    memset(t, 0, 2 * sizeof(*t));
+    memset(c->manifest_hash, 1, 32);
+    strcpy(c->contest_id, "district-tokyo-1");
+    memset(c->input_sha256, 2, 32);
+    memset(c->plaintexts_sha256, 3, 32);
+    strcpy(c->mode, "dice");
+    c->randomness = (char *)"1 2 3 4 5 6\n";
+    c->have_q = true;
+    memset(c->q, 4, 33);
+    c->q[0] = 0x02;
+    c->ntrustees = 2;
+    c->trustees = t;
+    strcpy(t[0].trustee_id, "T1");
+    t[0].have_expected = t[0].have_answer = true;
+    memset(t[0].expected, 5, 32);
+    memset(t[0].answer, 5, 32);
+    t[0].verdict = EVOTE_CONFIRM_CONFIRMED;
+    strcpy(t[1].trustee_id, "T2");
+    t[1].have_expected = true;
+    memset(t[1].expected, 6, 32);
+    t[1].verdict = EVOTE_CONFIRM_NOT_ASKED;
+    c->verdict = EVOTE_CONFIRM_NOT_ASKED;
+    strcpy(c->detail, "T2 not asked");
+}
+
+START_TEST(test_confirmation_roundtrip) {
+    char p[4200];
+    evote_confirmation_t c, r;
+    evote_confirmation_trustee_t t[2];
+    sample_confirmation(&c, t);
+    snprintf(p, sizeof(p), "%s/c.json", rdir);
+    ck_assert_int_eq(evote_confirmation_write(&c, p), EVOTE_OK);
+    ck_assert_int_eq(evote_confirmation_read(&r, p), EVOTE_OK);
+    ck_assert_mem_eq(r.manifest_hash, c.manifest_hash, 32);
+    ck_assert_str_eq(r.contest_id, c.contest_id);
+    ck_assert_mem_eq(r.input_sha256, c.input_sha256, 32);
+    ck_assert_mem_eq(r.plaintexts_sha256, c.plaintexts_sha256, 32);
+    ck_assert_str_eq(r.mode, "dice");
+    ck_assert_str_eq(r.randomness, "1 2 3 4 5 6\n"); /* as given */
+    ck_assert(r.have_q);
+    ck_assert_mem_eq(r.q, c.q, 33);
+    ck_assert_uint_eq(r.ntrustees, 2);
+    ck_assert_str_eq(r.trustees[0].trustee_id, "T1");
+    ck_assert(r.trustees[0].have_answer && r.trustees[0].have_expected);
+    ck_assert_mem_eq(r.trustees[0].answer, t[0].answer, 32);
+    ck_assert_int_eq(r.trustees[0].verdict, EVOTE_CONFIRM_CONFIRMED);
+    ck_assert(!r.trustees[1].have_answer); /* null: not asked */
+    ck_assert_int_eq(r.trustees[1].verdict, EVOTE_CONFIRM_NOT_ASKED);
+    ck_assert_int_eq(r.verdict, EVOTE_CONFIRM_NOT_ASKED);
+    ck_assert_str_eq(r.detail, "T2 not asked");
+    evote_confirmation_clear(&r);
+    /* a FAILED run without Q (the parts did not add up) */
+    c.have_q = false;
+    c.verdict = EVOTE_CONFIRM_FAILED;
+    ck_assert_int_eq(evote_confirmation_write(&c, p), EVOTE_OK); /* rerun replaces */
+    ck_assert_int_eq(evote_confirmation_read(&r, p), EVOTE_OK);
+    ck_assert(!r.have_q);
+    ck_assert_int_eq(r.verdict, EVOTE_CONFIRM_FAILED);
+    evote_confirmation_clear(&r);
+    ck_assert_str_eq(evote_confirm_verdict_name(EVOTE_CONFIRM_FAILED), "FAILED");
+}
+END_TEST
+
+START_TEST(test_confirmation_malformed) {
+    char p[4200];
+    evote_confirmation_t c, r;
+    evote_confirmation_trustee_t t[2];
+    sample_confirmation(&c, t);
+    snprintf(p, sizeof(p), "%s/c.json", rdir);
+    ck_assert_int_eq(evote_confirmation_write(&c, p), EVOTE_OK);
+    size_t len = 0;
+    uint8_t *orig = evt_read(p, &len);
+    static const char *const bad[][2] = {
+        {"\"mode\": \"dice\"", "\"mode\": \"coin\""},
+        {"\"verdict\": \"CONFIRMED\"", "\"verdict\": \"OK\""},
+        {"\"verdict\": \"NOT ASKED\",\n  \"detail\"", "\"verdict\": 1,\n  \"detail\""},
+        {"\"contest_id\": \"district-tokyo-1\"", "\"contest_id\": \"a/b\""},
+        {"\"query_point\": \"02", "\"query_point\": \"2"},
+        {"\"randomness\"", "\"randomnes\""},
+        {"\"trustee_id\": \"T1\"", "\"trustee_id\": \"\""},
+        {"\"token_answer\": null", "\"token_answer\": \"05\""},
+        {"libevote-confirmation/1", "libevote-confirmation/2"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        evt_write(p, orig, len);
+        replace_in(p, bad[i][0], bad[i][1]);
+        ck_assert_msg(evote_confirmation_read(&r, p) == EVOTE_ERR_FORMAT, "case %zu", i);
+        ck_assert_ptr_null(r.randomness); /* cleared on failure */
+    }
+    ck_assert_int_eq(evote_confirmation_read(&r, "/nonexistent/c.json"), EVOTE_ERR_NOT_FOUND);
+    c.randomness = NULL;
+    ck_assert_int_eq(evote_confirmation_write(&c, p), EVOTE_ERR_ARG);
+    free(orig);
+}
+END_TEST
+
 static Suite *verify_suite(void) {
     Suite *s = suite_create("verify");
     TCase *tc = tcase_create("record");
@@ -416,6 +621,13 @@ static Suite *verify_suite(void) {
     tcase_add_test(tc, test_pending_module_unchecked);
     tcase_add_test(tc, test_hook_records_failure_and_redacts);
     suite_add_tcase(s, tc);
+    TCase *rd = tcase_create("readers");
+    tcase_add_checked_fixture(rd, rsetup, rteardown);
+    tcase_set_timeout(rd, 60);
+    tcase_add_test(rd, test_keygen_record_reader);
+    tcase_add_test(rd, test_confirmation_roundtrip);
+    tcase_add_test(rd, test_confirmation_malformed);
+    suite_add_tcase(s, rd);
     return s;
 }
 

@@ -18,6 +18,8 @@
 #ifndef EVOTE_CONFIRM_H
 #define EVOTE_CONFIRM_H
 
+#include <stdbool.h>
+
 #include "common.h"
 #include "trustee.h"
 
@@ -67,6 +69,60 @@ evote_confirm_expected(const evote_confirm_t *c, const char *trustee_id, uint8_t
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_confirm_check(const evote_confirm_t *c, const char *trustee_id,
                     evote_derive_x_fn derive, void *ctx, uint8_t answer[32]);
+
+
+/* "hex" or "dice": how the observer's randomness was read (§15.4). */
+EVOTE_API const char *evote_confirm_mode(const evote_confirm_t *c);
+
+/* ---- the confirmation file (libevote-confirmation/1, PROTOCOL §15.4) ---- */
+
+typedef enum {
+    EVOTE_CONFIRM_NOT_ASKED = 0, /* no token was asked for this trustee */
+    EVOTE_CONFIRM_CONFIRMED = 1, /* the token's answer equals x(E_i) */
+    EVOTE_CONFIRM_FAILED = 2,    /* it does not (or the parts do not add up) */
+} evote_confirm_verdict_t;
+
+typedef struct {
+    char trustee_id[EVOTE_ID_MAX + 1];
+    bool have_expected, have_answer;
+    uint8_t expected[32]; /* x(E_i) */
+    uint8_t answer[32];   /* the token's x(x_i·Q) */
+    evote_confirm_verdict_t verdict;
+} evote_confirmation_trustee_t;
+
+/*
+ * What `evote confirm --out` records. randomness is the observer's text as
+ * given (hex digits or dice rolls, whitespace allowed). have_q is false
+ * when the published parts did not add up (then verdict is FAILED and
+ * detail says why). verdict: CONFIRMED iff every trustee is CONFIRMED,
+ * FAILED if any is, else NOT_ASKED (incomplete).
+ */
+typedef struct {
+    uint8_t manifest_hash[EVOTE_HASH_LEN];
+    char contest_id[EVOTE_ID_MAX + 1];
+    uint8_t input_sha256[EVOTE_HASH_LEN];
+    uint8_t plaintexts_sha256[EVOTE_HASH_LEN];
+    char mode[8];
+    char *randomness;
+    bool have_q;
+    uint8_t q[EVOTE_POINT_LEN];
+    size_t ntrustees;
+    evote_confirmation_trustee_t *trustees;
+    evote_confirm_verdict_t verdict;
+    char detail[256];
+} evote_confirmation_t;
+
+/* "CONFIRMED", "FAILED", "NOT ASKED". */
+EVOTE_API const char *evote_confirm_verdict_name(evote_confirm_verdict_t v);
+
+/* Write atomically (overwrites: a rerun replaces the file). */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_confirmation_write(const evote_confirmation_t *c, const char *path);
+/* Read and check the layout (EVOTE_ERR_FORMAT); clear with
+ * evote_confirmation_clear. */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_confirmation_read(evote_confirmation_t *out, const char *path);
+EVOTE_API void evote_confirmation_clear(evote_confirmation_t *c);
 
 #ifdef __cplusplus
 }

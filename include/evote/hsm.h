@@ -137,6 +137,38 @@ evote_hsm_keygen_record_write(evote_hsm_t *hsm, const char *path,
                               const char *election_id);
 
 /*
+ * The same record read back (docs/PROTOCOL.md §7.1): format
+ * "libevote-keygen-record/1", the fields below; an attribute the token did
+ * not report (null or absent) reads as -1. EVOTE_ERR_FORMAT for anything
+ * malformed, EVOTE_ERR_NOT_FOUND / EVOTE_ERR_IO from reading.
+ */
+typedef struct {
+    char election_id[65];
+    uint8_t manifest_hash[EVOTE_HASH_LEN];
+    char token_label[33];
+    char token_serial[17];
+    char key_label[129];
+    uint8_t pk[EVOTE_POINT_LEN];
+    evote_hsm_key_attrs_t attrs;
+} evote_keygen_record_t;
+
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_keygen_record_read(const char *path, evote_keygen_record_t *out);
+
+/*
+ * Check a record read back: it names manifest_hash (EVOTE_ERR_MANIFEST_MISMATCH)
+ * and pk (EVOTE_ERR_KEY_MISMATCH) (either may be NULL: not checked), and the
+ * private key's attributes satisfy the key policy: CKA_TOKEN, CKA_PRIVATE,
+ * CKA_SENSITIVE, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE, CKA_DERIVE
+ * true; CKA_EXTRACTABLE, CKA_SIGN, CKA_DECRYPT, CKA_VALUE_readable false
+ * (EVOTE_ERR_KEY_POLICY naming the first attribute that is not).
+ */
+EVOTE_API EVOTE_WARN_UNUSED evote_err_t
+evote_hsm_keygen_record_check(const evote_keygen_record_t *r,
+                              const uint8_t manifest_hash[EVOTE_HASH_LEN],
+                              const uint8_t pk[EVOTE_POINT_LEN]);
+
+/*
  * One CKM_ECDH1_DERIVE with the selected key: x_out = x-coordinate of
  * key·P, where P (33 bytes) is validated (on curve, not infinity) before the
  * token sees it.

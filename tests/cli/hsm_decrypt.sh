@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `evote decrypt` from the command line, on the token and lists of a small
-# demo: errors (PIN source, wrong PIN, key, contest, public key, input,
+# demo's SoftHSM2 store (a single-key election beside the demo's own):
+# errors (PIN source, wrong PIN, key, contest, public key, input,
 # output) with their exit statuses and messages; refusals of a list that is
 # not the verified mix chain's final output (the box's own order, a subset,
 # a reordering, no chain given) and of missing/insufficient approvals (the
-# demo's policy needs 2 officials); then a decryption that reproduces the
-# demo's plaintext list byte for byte and tallies.
+# demo's policy needs 2 officials); then decryptions that agree byte for
+# byte whatever the threads and sessions, and a tally.
 set -euo pipefail
 evote=${EVOTE_CLI:?EVOTE_CLI must name the built evote}
 T=$(mktemp -d "${TMPDIR:-/tmp}/evote-test-XXXXXX")
@@ -24,10 +25,43 @@ expect() {
   grep -q -- "$pat" <<<"$out" || fail "no '$pat' in output of $*: $out"
 }
 
-"$evote" demo --ballots 12 --dir "$T/demo" >/dev/null 2>&1 </dev/null || fail "demo failed"
+"$evote" demo --ballots 2 --dir "$T/demo" >/dev/null 2>&1 </dev/null || fail "demo failed"
 D=$T/demo
 export SOFTHSM2_CONF=$D/softhsm2.conf
 C=proportional-tokyo
+# The demo's election has two trustees; `evote decrypt` is the single-key
+# case: one token "evote-demo" in the demo's SoftHSM2 store holds the
+# election key, 12 ballots per contest under it, one mix party each.
+S=$T/single
+mkdir "$S"
+printf '%s\n' "$(cat "$D/trustee-1.pin")" >"$S/pin"
+softhsm2-util --init-token --free --label evote-demo --so-pin so-secret-1234 \
+  --pin "$(cat "$D/trustee-1.pin")" >/dev/null
+"$evote" keygen --token evote-demo --key-label election-key --manifest "$D/manifest.json" \
+  --out-pubkey "$S/election-key.pem" --pin-file "$S/pin" >/dev/null || fail "keygen"
+for c in district-tokyo-1 proportional-tokyo; do
+  for j in $(seq 1 12); do
+    "$evote" ballot encrypt --manifest "$D/manifest.json" --pubkey "$S/election-key.pem" \
+      --contest "$c" --selection $((j % 4)) --out "$S/$c.$j.evb" >/dev/null
+  done
+  python3 - "$S/$c.ciphertexts.bt" "$S"/$c.*.evb <<'PY'
+import struct, sys
+from cryptography.hazmat.primitives.asymmetric import ec
+def leaf(b): return b"\x01" + struct.pack(">I", len(b)) + b
+def node(ch): return b"\x00" + struct.pack(">I", len(ch)) + b"".join(ch)
+def point(c):
+    n = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), c).public_numbers()
+    return node([leaf(n.x.to_bytes(33, "big")), leaf(n.y.to_bytes(33, "big"))])
+c1s, c2s = [], []
+for f in sys.argv[2:]:
+    b = open(f, "rb").read(); L = b[36]
+    c1s.append(point(b[37 + L:70 + L])); c2s.append(point(b[70 + L:103 + L]))
+open(sys.argv[1], "wb").write(node([node(c1s), node(c2s)]))
+PY
+  "$evote" mix --manifest "$D/manifest.json" --contest "$c" --pubkey "$S/election-key.pem" \
+    --party 1 --in "$S/$c.ciphertexts.bt" --out "$S/$c.mix" --quiet 2>/dev/null || fail "mix $c"
+  cp "$S/$c.mix/ShuffledCiphertexts.bt" "$S/$c.mixed.bt"
+done
 # approvals by two officials (their tokens are in the demo's SoftHSM2 dir)
 approve() { # LIST AUTH SIGPREFIX
   for i in 1 2; do
@@ -36,11 +70,11 @@ approve() { # LIST AUTH SIGPREFIX
       --pin-file "$D/official-$i.pin" >/dev/null || fail "official $i could not approve $1"
   done
 }
-approve "$D/$C.mixed.bt" "$T/auth.json" "$T/sig"
+approve "$S/$C.mixed.bt" "$T/auth.json" "$T/sig"
 apr=(--authorization "$T/auth.json" --signature "$T/sig1.p7s" --signature "$T/sig2.p7s")
-chain=(--mix-chain "$D/$C.mix" --box "$D/airgap")
+chain=(--mix-chain "$S/$C.mix")
 dec=("$evote" decrypt --manifest "$D/manifest.json" --contest $C --token evote-demo
-     --key-label election-key --in "$D/$C.mixed.bt" "${apr[@]}" "${chain[@]}")  # the verified mix output
+     --key-label election-key --in "$S/$C.mixed.bt" "${apr[@]}" "${chain[@]}")  # the verified mix output
 
 expect 0 "usage: evote decrypt" "$evote" decrypt --help
 expect 2 "need --manifest" "$evote" decrypt --contest $C
@@ -51,22 +85,22 @@ expect 1 "EVOTE_ERR_PIN_SOURCE" "${dec[@]}" --out "$T/p"
 expect 1 "incorrect PIN \[EVOTE_ERR_PIN_INCORRECT\]" env EVOTE_PIN=wrong-pin-0000 \
   "${dec[@]}" --out "$T/p"
 [ ! -e "$T/p" ] || fail "a failed decrypt wrote output"
-export EVOTE_PIN=$(cat "$D/user-pin")
+export EVOTE_PIN=$(cat "$D/trustee-1.pin")
 expect 1 "EVOTE_ERR_KEY_NOT_FOUND" "$evote" decrypt --manifest "$D/manifest.json" \
-  --contest $C --token evote-demo --key-label no-such-key --in "$D/$C.mixed.bt" --out "$T/p" \
+  --contest $C --token evote-demo --key-label no-such-key --in "$S/$C.mixed.bt" --out "$T/p" \
   "${apr[@]}" "${chain[@]}"
 expect 1 "EVOTE_ERR_TOKEN_NOT_FOUND" "$evote" decrypt --manifest "$D/manifest.json" \
-  --contest $C --token no-such-token --key-label election-key --in "$D/$C.mixed.bt" \
+  --contest $C --token no-such-token --key-label election-key --in "$S/$C.mixed.bt" \
   --out "$T/p" "${apr[@]}" "${chain[@]}"
 expect 1 "EVOTE_ERR_CONTEST_UNKNOWN" "$evote" decrypt --manifest "$D/manifest.json" \
   --contest no-such-contest --token evote-demo --key-label election-key \
-  --in "$D/$C.ciphertexts.bt" --out "$T/p"
+  --in "$S/$C.ciphertexts.bt" --out "$T/p"
 # a public key that is not the token's
 openssl ecparam -name prime256v1 -genkey -noout -out "$T/other.key" 2>/dev/null
 openssl pkey -in "$T/other.key" -pubout -out "$T/other.pem"
 expect 1 "EVOTE_ERR_KEY_MISMATCH" "${dec[@]}" --out "$T/p" --pubkey "$T/other.pem"
 # a truncated list, a missing list
-head -c 300 "$D/$C.ciphertexts.bt" >"$T/short.bt"
+head -c 300 "$S/$C.ciphertexts.bt" >"$T/short.bt"
 expect 1 "EVOTE_ERR_BYTETREE" "$evote" decrypt --manifest "$D/manifest.json" --contest $C \
   --token evote-demo --key-label election-key --in "$T/short.bt" --out "$T/p"
 expect 1 "EVOTE_ERR_NOT_FOUND" "$evote" decrypt --manifest "$D/manifest.json" --contest $C \
@@ -74,12 +108,12 @@ expect 1 "EVOTE_ERR_NOT_FOUND" "$evote" decrypt --manifest "$D/manifest.json" --
 [ ! -e "$T/p" ] || fail "a failed decrypt wrote output"
 # approvals: none, one of the two required, one official twice, another list's
 nodec=("$evote" decrypt --manifest "$D/manifest.json" --contest $C --token evote-demo
-       --key-label election-key --in "$D/$C.mixed.bt" "${chain[@]}" --out "$T/p")
+       --key-label election-key --in "$S/$C.mixed.bt" "${chain[@]}" --out "$T/p")
 expect 1 "EVOTE_ERR_POLICY" "${nodec[@]}"
 expect 1 "1 of the 2 required" "${nodec[@]}" --authorization "$T/auth.json" --signature "$T/sig1.p7s"
 expect 1 "EVOTE_ERR_POLICY" "${nodec[@]}" --authorization "$T/auth.json" \
   --signature "$T/sig1.p7s" --signature "$T/sig1.p7s"
-approve "$D/$C.ciphertexts.bt" "$T/auth-box.json" "$T/sbox"
+approve "$S/$C.ciphertexts.bt" "$T/auth-box.json" "$T/sbox"
 expect 1 "EVOTE_ERR" "${nodec[@]}" --authorization "$T/auth-box.json" \
   --signature "$T/sbox1.p7s" --signature "$T/sbox2.p7s"
 [ ! -e "$T/p" ] || fail "a decrypt without approvals wrote output"
@@ -87,11 +121,11 @@ expect 1 "EVOTE_ERR" "${nodec[@]}" --authorization "$T/auth-box.json" \
 # subset, a reordering of the mixed list; no chain given; a chain from
 # another contest
 expect 1 "EVOTE_ERR_NOT_MIX_OUTPUT" "$evote" decrypt --manifest "$D/manifest.json" --contest $C \
-  --token evote-demo --key-label election-key --in "$D/$C.ciphertexts.bt" --out "$T/p" \
+  --token evote-demo --key-label election-key --in "$S/$C.ciphertexts.bt" --out "$T/p" \
   --authorization "$T/auth-box.json" --signature "$T/sbox1.p7s" --signature "$T/sbox2.p7s" \
   "${chain[@]}"
 # a list is node(node(C1_1..C1_N), node(C2_1..C2_N)), each point 81 bytes
-python3 - "$D/$C.mixed.bt" "$T/subset.bt" "$T/reordered.bt" <<'PY'
+python3 - "$S/$C.mixed.bt" "$T/subset.bt" "$T/reordered.bt" <<'PY'
 import struct, sys
 b = open(sys.argv[1], "rb").read()
 n = struct.unpack(">I", b[6:10])[0]
@@ -114,25 +148,26 @@ for l in subset reordered; do
     "${chain[@]}"
 done
 expect 1 "give --mix-chain" "$evote" decrypt --manifest "$D/manifest.json" --contest $C \
-  --token evote-demo --key-label election-key --in "$D/$C.mixed.bt" --out "$T/p" "${apr[@]}"
-expect 1 "EVOTE_ERR" "${nodec[@]}" "${apr[@]}" --mix-chain "$D/district-tokyo-1.mix"
+  --token evote-demo --key-label election-key --in "$S/$C.mixed.bt" --out "$T/p" "${apr[@]}"
+expect 1 "EVOTE_ERR" "${nodec[@]}" "${apr[@]}" --mix-chain "$S/district-tokyo-1.mix"
 expect 2 "--unmixed excludes" "${dec[@]}" --out "$T/p" --unmixed
 [ ! -e "$T/p" ] || fail "a refused decrypt wrote output"
 
-# the output exists already
-expect 1 "EVOTE_ERR_EXISTS" "${dec[@]}" --out "$D/$C.plaintexts"
+# success, and the output exists already
+expect 0 "12 valid, 0 invalid" "${dec[@]}" --out "$S/$C.plaintexts"
+expect 1 "EVOTE_ERR_EXISTS" "${dec[@]}" --out "$S/$C.plaintexts"
 
-# success: same plaintext list as the demo's, whatever the threads/sessions
+# the same plaintext list whatever the threads/sessions
 expect 0 "12 valid, 0 invalid" "${dec[@]}" --out "$T/p3" --threads 3 --sessions 2 \
-  --pubkey "$D/election-key.pem"
-cmp "$T/p3" "$D/$C.plaintexts" || fail "plaintext list differs from the demo's"
+  --pubkey "$S/election-key.pem"
+cmp "$T/p3" "$S/$C.plaintexts" || fail "plaintext list differs with 3 threads on 2 sessions"
 unset EVOTE_PIN
-printf '%s\n' "$(cat "$D/user-pin")" >"$T/pin"
+cp "$S/pin" "$T/pin"
 expect 0 "12 valid" "${dec[@]}" --out "$T/p1" --threads 1 --sessions 1 --pin-file "$T/pin"
-cmp "$T/p1" "$D/$C.plaintexts" || fail "single-thread plaintext list differs"
+cmp "$T/p1" "$S/$C.plaintexts" || fail "single-thread plaintext list differs"
 # practice: --unmixed decrypts the box's own list, with a warning
 expect 0 "WARNING: --unmixed" "$evote" decrypt --manifest "$D/manifest.json" --contest $C \
-  --token evote-demo --key-label election-key --in "$D/$C.ciphertexts.bt" --out "$T/pu" \
+  --token evote-demo --key-label election-key --in "$S/$C.ciphertexts.bt" --out "$T/pu" \
   --pin-file "$T/pin" --authorization "$T/auth-box.json" --signature "$T/sbox1.p7s" \
   --signature "$T/sbox2.p7s" --unmixed
 expect 0 "(total)" "$evote" tally --manifest "$D/manifest.json" --plaintexts "$T/p1"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `evote demo` leaves a complete election record that `evote verify` passes;
-# then every kind of artefact in it is corrupted (one byte), removed, or
-# swapped in from another election, and the precise failing check is expected.
+# `evote demo` leaves a complete election record that `evote verify` passes
+# (two trustees, partial decryptions, approvals, observer confirmations,
+# result sheets: every check PASS, none UNCHECKED); then every kind of
+# artefact in it is corrupted (one byte), removed, or swapped in from
+# another election, and the precise failing check is expected.
 set -euo pipefail
 evote=${EVOTE_CLI:?}
 work=$(mktemp -d)
@@ -23,9 +25,12 @@ import json, sys
 r = json.load(sys.stdin)
 assert r["ok"] is True
 st = {c["id"]: c["status"] for c in r["checks"]}
-for k in ("manifest", "key-ceremony", "opening", "box-log", "program", "bundle", "mix",
-          "tally", "audit", "audit-coverage"):
+for k in ("manifest", "trustees", "opening", "box-log", "program", "bundle", "mix",
+          "decryption", "tally", "results", "audit", "audit-coverage"):
     assert st[k] == "PASS", (k, st[k])
+# the key comes from the trustees: no single-token ceremony record
+assert st["key-ceremony"] == "not present", st["key-ceremony"]
+assert "UNCHECKED" not in st.values(), st
 '
 "$evote" audit verify "$rec/audit/audit.log" --ca "$rec/audit/operators-ca.pem" \
   --manifest "$rec/manifest.json" >/dev/null
@@ -64,13 +69,36 @@ fresh; sed -i 's/"election_id": *"[^"]*"/"election_id": "another-election"/' "$w
 ! cmp -s "$work/t/manifest.json" "$rec/manifest.json"
                                                            expect audit EVOTE_ERR_MANIFEST_MISMATCH "manifest of another election"
 
-fresh; flip "$work/t/election-key.pem";                    expect key-ceremony - "key byte"
-fresh; rm "$work/t/keygen/keygen-record.json";             expect key-ceremony EVOTE_ERR_NOT_FOUND "key record missing"
-fresh; cp "$work/b/record/election-key.pem" "$work/t/";    expect key-ceremony EVOTE_ERR_KEY_MISMATCH "key swapped"
-fresh; cp "$work/b/record/keygen/keygen-record.json" "$work/t/keygen/"
-                                                           expect key-ceremony EVOTE_ERR_MANIFEST_MISMATCH "key record swapped"
-fresh; sed -i 's/"CKA_EXTRACTABLE": false/"CKA_EXTRACTABLE": true/' "$work/t/keygen/keygen-record.json"
-                                                           expect key-ceremony EVOTE_ERR_KEY_POLICY "key policy"
+fresh; flip "$work/t/election-key.pem";                    expect key-ceremony EVOTE_ERR_FORMAT "key byte"
+fresh; cp "$work/b/record/election-key.pem" "$work/t/";    expect trustees EVOTE_ERR_KEY_MISMATCH "key swapped"
+t1=trustees/trustee-1
+fresh; flip "$work/t/$t1.commitment.json";                 expect trustees - "commitment byte"
+fresh; rm "$work/t/trustees/trustee-2.commitment.json";    expect trustees EVOTE_ERR_NOT_FOUND "commitment missing"
+fresh; cp "$work/b/record/$t1.key.json" "$work/t/trustees/"
+                                                           expect trustees EVOTE_ERR_MANIFEST_MISMATCH "key share swapped"
+fresh; cp "$work/b/record/trustees/key-ceremony.json" "$work/t/trustees/"
+                                                           expect trustees EVOTE_ERR_MANIFEST_MISMATCH "key ceremony swapped"
+fresh; sed -i 's/"CKA_EXTRACTABLE": false/"CKA_EXTRACTABLE": true/' "$work/t/$t1.keygen-record.json"
+! cmp -s "$work/t/$t1.keygen-record.json" "$rec/$t1.keygen-record.json"
+                                                           expect trustees EVOTE_ERR_KEY_POLICY "trustee key policy"
+
+p1=decrypt/partials/$c1/trustee-1.evpd
+fresh; flip "$work/t/$p1";                                 expect decryption - "partial byte"
+fresh; rm "$work/t/decrypt/partials/$c1/trustee-2.evpd";   expect decryption EVOTE_ERR_NOT_FOUND "partial missing"
+fresh; cp "$work/b/record/$p1" "$work/t/$p1";              expect decryption EVOTE_ERR_MANIFEST_MISMATCH "partial swapped"
+cf=decrypt/confirmations/$c1.json
+fresh; flip "$work/t/$cf";                                 expect decryption - "confirmation byte"
+fresh; rm "$work/t/$cf";                                   expect decryption EVOTE_ERR_NOT_FOUND "confirmation missing"
+fresh; cp "$work/b/record/$cf" "$work/t/$cf";              expect decryption EVOTE_ERR_MANIFEST_MISMATCH "confirmation swapped"
+fresh; flip "$work/t/decrypt/$c1.approval-1.cms";          expect decryption - "approval byte"
+fresh; rm "$work/t/decrypt/$c1.approval-2.cms";            expect decryption EVOTE_ERR_POLICY "approval missing"
+fresh; flip "$work/t/decrypt/$c1.authorization.json";     expect decryption - "authorization byte"
+for f in results.json results.csv results.html; do
+  fresh; flip "$work/t/results/$f";                        expect results EVOTE_ERR_DIGEST_MISMATCH "$f byte"
+done
+fresh; rm "$work/t/results/results.html";                  expect results EVOTE_ERR_NOT_FOUND "result sheet missing"
+fresh; cp "$work/b/record/results/results.json" "$work/t/results/"
+                                                           expect results - "results swapped"
 
 fresh; flip "$work/t/decrypt/$c1.input.bt";                expect tally EVOTE_ERR_DIGEST_MISMATCH "input list byte"
 fresh; cp "$work/b/record/decrypt/$c1.input.bt" "$work/t/decrypt/"
@@ -108,34 +136,57 @@ cp -a "$rec" "$full"
 rm -rf "$full/mix" && mkdir "$full/mix"
 export SOFTHSM2_CONF=$ws/softhsm2.conf
 EVOTE_OPERATOR_PIN=$(cat "$ws/operator-pin")
-EVOTE_PIN=$(cat "$ws/user-pin")
-export EVOTE_OPERATOR_PIN EVOTE_PIN
+export EVOTE_OPERATOR_PIN
 aud=(--audit-log "$full/audit/audit.log" --operator-token evote-demo-operator)
+cer=(--manifest "$full/manifest.json" --record "$full/trustees/key-ceremony.json")
+rm -rf "$full/results" "$full/decrypt/confirmations" && mkdir "$full/results" "$full/decrypt/confirmations"
+res=()
 for c in district-tokyo-1 proportional-tokyo; do
   "$evote" mix --manifest "$full/manifest.json" --contest "$c" --pubkey "$full/election-key.pem" \
     --party 1 --in "$full/bundle/ciphertexts/$c.bt" --out "$full/mix/$c" --quiet "${aud[@]}" 2>/dev/null
-  rm "$full/decrypt/$c.input.bt" "$full/decrypt/$c.plaintexts" "$full/tally/$c.json"
+  rm -f "$full/decrypt/$c".* "$full/decrypt/partials/$c"/* "$full/tally/$c.json"
   cp "$full/mix/$c/ShuffledCiphertexts.bt" "$full/decrypt/$c.input.bt"
-  # two officials approve the mixed list (the demo's policy), which is
-  # decrypted only as the output of the chain just verified
+  in=(--contest "$c" --input "$full/decrypt/$c.input.bt")
+  # two officials approve the mixed list (the demo's policy), which each
+  # trustee's token decrypts only as the output of the chain just verified
   for i in 1 2; do
-    "$evote" decrypt authorize --manifest "$full/manifest.json" --contest "$c" \
-      --input "$full/decrypt/$c.input.bt" --authorization "$work/auth-$c.json" \
-      --signature-out "$work/auth-$c.$i.p7s" --token official-$i --key-label sign \
-      --pin-file "$ws/official-$i.pin" >/dev/null
+    "$evote" decrypt authorize --manifest "$full/manifest.json" "${in[@]}" \
+      --authorization "$full/decrypt/$c.authorization.json" \
+      --signature-out "$full/decrypt/$c.approval-$i.cms" --token official-$i --key-label sign \
+      --pin-file "$ws/official-$i.pin" "${aud[@]}" >/dev/null 2>&1
   done
-  "$evote" decrypt --manifest "$full/manifest.json" --contest "$c" --token evote-demo \
-    --key-label election-key --in "$full/decrypt/$c.input.bt" --out "$full/decrypt/$c.plaintexts" \
-    --mix-chain "$full/mix/$c" --authorization "$work/auth-$c.json" \
-    --signature "$work/auth-$c.1.p7s" --signature "$work/auth-$c.2.p7s" "${aud[@]}" >/dev/null 2>&1
+  parts=() toks=()
+  for t in trustee-1 trustee-2; do
+    "$evote" decrypt partial "${cer[@]}" "${in[@]}" --mix-chain "$full/mix/$c" \
+      --authorization "$full/decrypt/$c.authorization.json" \
+      --signature "$full/decrypt/$c.approval-1.cms" --signature "$full/decrypt/$c.approval-2.cms" \
+      --trustee $t --token $t --pin-file "$ws/$t.pin" \
+      --out "$full/decrypt/partials/$c/$t.evpd" "${aud[@]}" >/dev/null 2>&1
+    parts+=(--partial "$full/decrypt/partials/$c/$t.evpd")
+    toks+=(--trustee $t --token $t --pin-file "$ws/$t.pin")
+  done
+  "$evote" decrypt combine "${cer[@]}" "${in[@]}" --mix-chain "$full/mix/$c" "${parts[@]}" \
+    --out "$full/decrypt/$c.plaintexts" "${aud[@]}" >/dev/null 2>&1
   "$evote" tally --manifest "$full/manifest.json" --plaintexts "$full/decrypt/$c.plaintexts" \
     --json "$full/tally/$c.json" "${aud[@]}" >/dev/null 2>&1
+  # the observer, after publication: dice rolls of their own
+  python3 -c 'import random; print("".join(random.choice("123456") for _ in range(60)))' \
+    >"$work/dice-$c.txt"
+  "$evote" confirm "${cer[@]}" "${in[@]}" --decryption "$full/decrypt/$c.plaintexts" "${parts[@]}" \
+    --randomness "$work/dice-$c.txt" "${toks[@]}" --out "$full/decrypt/confirmations/$c.json" \
+    "${aud[@]}" >"$work/confirm-$c.txt" 2>&1 || { cat "$work/confirm-$c.txt"; exit 1; }
+  grep -q "^trustee trustee-2: CONFIRMED$" "$work/confirm-$c.txt"
+  res+=(--decryption "$full/decrypt/$c.plaintexts" --cast "$c=$n")
 done
-unset EVOTE_OPERATOR_PIN EVOTE_PIN
-! grep -q "$(cat "$ws/user-pin")" "$full/audit/audit.log"
+"$evote" result --manifest "$full/manifest.json" "${res[@]}" --json "$full/results/results.json" \
+  --csv "$full/results/results.csv" --sheet "$full/results/results.html" "${aud[@]}" >/dev/null 2>&1
+unset EVOTE_OPERATOR_PIN
+for t in trustee-1 trustee-2; do ! grep -q "$(cat "$ws/$t.pin")" "$full/audit/audit.log"; done
 ! grep -q "$(cat "$ws/operator-pin")" "$full/audit/audit.log"
 "$evote" verify "$full" >"$work/v2.txt" || { cat "$work/v2.txt"; exit 1; }
 grep -q '^  \[PASS       \] mix' "$work/v2.txt"
+grep -q '^  \[PASS       \] decryption' "$work/v2.txt"
+! grep -q UNCHECKED "$work/v2.txt"
 rec=$full
 fresh; f=$(ls "$work/t/mix/$c1/proofs/"PoSReply*.bt | head -n1); flip "$f"
                                                            expect mix - "mix proof byte"
