@@ -189,6 +189,22 @@ fresh; cp "$W/b/record/decrypt/$c.plaintexts" "$W/t/decrypt/"
 expect decryption $MM "plaintexts of another election"
 fresh; rm -rf "$W/t/decrypt/partials"
 expect decryption $NF "partial decryptions missing"
+# a token that answers for another key: FAILED, recorded, exit status 1
+fresh; t=$W/t
+set +e
+"$evote" confirm --manifest "$t/manifest.json" --record "$t/trustees/key-ceremony.json" \
+  --contest $c --input "$t/decrypt/$c.input.bt" --decryption "$t/decrypt/$c.plaintexts" \
+  --partial "$t/decrypt/partials/$c/T1.evpd" --partial "$t/decrypt/partials/$c/T2.evpd" \
+  --randomness "$W/a/$c.dice" --trustee T1 --token trustee-tok-2 --key-label evote-trustee-T2 \
+  --out "$t/decrypt/confirmations/$c.json" >"$W/conf.out" 2>&1
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "confirm with the wrong token: exit $rc"
+grep -qx FAILED "$W/conf.out" || fail "confirm with the wrong token: no FAILED"
+jq -e '.verdict == "FAILED" and .trustees[0].verdict == "FAILED" and
+  .trustees[1].verdict == "NOT ASKED" and .trustees[1].token_answer == null' \
+  "$t/decrypt/confirmations/$c.json" >/dev/null || fail "FAILED confirmation not recorded"
+expect decryption EVOTE_ERR_CONFIRM_FAILED "confirmation recorded as FAILED"
 echo "verify_ceremony: every corruption of a ceremony artefact caught by its check"
 
 # ---- a single-key election: the demo's record, its approvals published and
