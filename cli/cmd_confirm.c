@@ -127,7 +127,7 @@ int cmd_confirm(int argc, char **argv) {
     }
     bool ok = mpath && contest && input && decp && optind == argc && (!rec != !keyp) &&
               nlab <= ntok && (npin <= 1 || npin == ntok) &&
-              (ntid == ntok || (keyp != NULL && ntid == 0 && ntok <= 1));
+              (ntid == ntok || ntok == 0 || (keyp != NULL && ntid == 0 && ntok <= 1));
     if (!ok) {
         usage(stderr);
         return 2;

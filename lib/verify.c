@@ -187,9 +187,26 @@ static void check_key(ctx_t *x) {
     evote_hex(pkhex, x->pk, EVOTE_POINT_LEN);
     if (!have_rec) {
         if (exists(x, "trustees")) {
-            set(c, EVOTE_CHECK_ABSENT, EVOTE_OK,
-                "no single-token key ceremony: the key comes from the trustees "
-                "(see the trustees check)");
+            /* n-of-n: the key must be the one the trustees' record names
+             * (the trustees check re-derives it from the shares). */
+            evote_trustee_share_t *sh = NULL;
+            size_t nsh = 0;
+            uint8_t rpk[EVOTE_POINT_LEN];
+            path_in(x, "trustees/key-ceremony.json", p, sizeof(p));
+            rv = evote_trustee_record_read(p, x->manifest_hash, &sh, &nsh, rpk);
+            free(sh);
+            if (rv != EVOTE_OK)
+                set(c, EVOTE_CHECK_FAIL, rv, "trustees/key-ceremony.json: %s",
+                    evote_err_detail());
+            else if (CRYPTO_memcmp(rpk, x->pk, EVOTE_POINT_LEN) != 0)
+                set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_KEY_MISMATCH,
+                    "election-key.pem is not the key of trustees/key-ceremony.json");
+            else
+                set(c, EVOTE_CHECK_PASS, EVOTE_OK,
+                    "key %.16s… is the election key of the trustees' key-ceremony record "
+                    "(%zu trustees; shares and commitments: see the trustees check)",
+                    pkhex, nsh);
+            evote_err_clear();
         } else {
             set(c, EVOTE_CHECK_FAIL, EVOTE_ERR_NOT_FOUND,
                 "election-key.pem without keygen/keygen-record.json or trustees/");
