@@ -285,6 +285,8 @@ evote_err_t mix_parallel(size_t n, unsigned threads, mix_range_fn fn, void *arg)
 }
 
 /* ---- multi-scalar multiplication -------------------------------------------- */
+/* OpenSSL's EC_POINTs_mul in chunks: the reference that tests/check_mix.c
+ * and the benchmark compare lib/mix_msm.c's Pippenger with. */
 
 struct msm_job {
     const mix_pt *pts;
@@ -344,8 +346,8 @@ out:
     return ret;
 }
 
-evote_err_t mix_msm(EC_POINT *out, const mix_pt *pts, size_t stride, const mix_sc *k,
-                    size_t n, unsigned threads) {
+evote_err_t mix_msm_ossl(EC_POINT *out, const mix_pt *pts, size_t stride, const mix_sc *k,
+                         size_t n, unsigned threads) {
     evote_err_t ret = EVOTE_OK;
     const EC_GROUP *g = evote_ec_group();
     struct msm_job j = {pts, stride ? stride : sizeof(mix_pt), k, {0}};

@@ -1,0 +1,567 @@
+/*
+ * libevote — P-256 point arithmetic on mix_fp's field elements and
+ * Pippenger multi-scalar multiplication for the proof of shuffle.
+ *
+ * NOT CONSTANT TIME. Branches and bucket indices depend on the scalars.
+ * The verifier only handles public data. The prover also runs its
+ * Σ ε_i·P_i products through here with secret ε_i, as it did before with
+ * OpenSSL's EC_POINTs_mul, which is not constant time either for several
+ * points: a mix server must not share its CPU with an attacker who can
+ * measure cache timing (docs/PROTOCOL.md §14).
+ *
+ * Why our own: OpenSSL's public EC_POINT_add goes through BIGNUMs and is
+ * too slow to build a bucket method on, and its EC_POINTs_mul interleaves
+ * wNAF windows at about 0.4 of a full multiplication per point. Here a
+ * point costs ⌈257/c⌉ mixed additions for a window of c bits (c ≈ 13 at
+ * 80 000 points) plus 2^c additions per window for the bucket sums.
+ *
+ * Formulas (explicit-formulas database, a = −3): dbl-2001-b,
+ * madd-2007-bl, add-2007-bl, with the exceptional cases (P + P, P + (−P),
+ * infinity) handled by branches. tests/check_mix.c compares everything
+ * with OpenSSL.
+ */
+#pragma GCC optimize("O3")
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+
+#include "mix_fp.h"
+#include "mix_internal.h"
+
+/* R mod p: 1 in Montgomery form */
+static const fe FE_ONE = {{0x0000000000000001ULL, 0xffffffff00000000ULL, 0xffffffffffffffffULL,
+                           0x00000000fffffffeULL}};
+
+void mix_jp_set_inf(mix_jp *r) {
+    memset(r, 0, sizeof(*r));
+}
+
+bool mix_jp_is_inf(const mix_jp *p) {
+    return fe_is_zero(&p->Z);
+}
+
+void mix_jp_dbl(mix_jp *r, const mix_jp *p) {
+    fe delta, gamma, beta, alpha, t, u, X3, Y3, Z3;
+    if (fe_is_zero(&p->Z)) {
+        mix_jp_set_inf(r);
+        return;
+    }
+    fe_sqr(&delta, &p->Z);
+    fe_sqr(&gamma, &p->Y);
+    fe_mul(&beta, &p->X, &gamma);
+    fe_sub(&t, &p->X, &delta);
+    fe_add(&u, &p->X, &delta);
+    fe_mul(&alpha, &t, &u);
+    fe_add(&t, &alpha, &alpha);
+    fe_add(&alpha, &alpha, &t); /* 3(X−δ)(X+δ) */
+    fe_add(&Z3, &p->Y, &p->Z);
+    fe_sqr(&Z3, &Z3);
+    fe_sub(&Z3, &Z3, &gamma);
+    fe_sub(&Z3, &Z3, &delta);
+    fe_add(&beta, &beta, &beta);
+    fe_add(&beta, &beta, &beta); /* 4β */
+    fe_sqr(&X3, &alpha);
+    fe_add(&t, &beta, &beta);
+    fe_sub(&X3, &X3, &t);
+    fe_sub(&t, &beta, &X3);
+    fe_mul(&Y3, &alpha, &t);
+    fe_sqr(&gamma, &gamma);
+    fe_add(&gamma, &gamma, &gamma);
+    fe_add(&gamma, &gamma, &gamma);
+    fe_add(&gamma, &gamma, &gamma); /* 8γ² */
+    fe_sub(&Y3, &Y3, &gamma);
+    r->X = X3;
+    r->Y = Y3;
+    r->Z = Z3;
+}
+
+/* r = p + (x, y) for an affine (x, y) that is not infinity */
+static inline void jp_madd(mix_jp *r, const mix_jp *p, const fe *x, const fe *y) {
+    fe z1z1, u2, s2, h, hh, i, j, rr, v, t, X3, Y3, Z3;
+    if (fe_is_zero(&p->Z)) {
+        r->X = *x;
+        r->Y = *y;
+        r->Z = FE_ONE;
+        return;
+    }
+    fe_sqr(&z1z1, &p->Z);
+    fe_mul(&u2, x, &z1z1);
+    fe_mul(&s2, &p->Z, &z1z1);
+    fe_mul(&s2, &s2, y);
+    fe_sub(&h, &u2, &p->X);
+    fe_sub(&rr, &s2, &p->Y);
+    if (fe_is_zero(&h)) {
+        if (fe_is_zero(&rr))
+            mix_jp_dbl(r, p);
+        else
+            mix_jp_set_inf(r);
+        return;
+    }
+    fe_sqr(&hh, &h);
+    fe_add(&i, &hh, &hh);
+    fe_add(&i, &i, &i);
+    fe_mul(&j, &h, &i);
+    fe_add(&rr, &rr, &rr);
+    fe_mul(&v, &p->X, &i);
+    fe_sqr(&X3, &rr);
+    fe_sub(&X3, &X3, &j);
+    fe_sub(&X3, &X3, &v);
+    fe_sub(&X3, &X3, &v);
+    fe_sub(&t, &v, &X3);
+    fe_mul(&Y3, &rr, &t);
+    fe_mul(&t, &p->Y, &j);
+    fe_add(&t, &t, &t);
+    fe_sub(&Y3, &Y3, &t);
+    fe_add(&Z3, &p->Z, &h);
+    fe_sqr(&Z3, &Z3);
+    fe_sub(&Z3, &Z3, &z1z1);
+    fe_sub(&Z3, &Z3, &hh);
+    r->X = X3;
+    r->Y = Y3;
+    r->Z = Z3;
+}
+
+void mix_jp_add_affine(mix_jp *r, const mix_jp *p, const mix_ap *q) {
+    jp_madd(r, p, &q->x, &q->y);
+}
+
+void mix_jp_add(mix_jp *r, const mix_jp *p, const mix_jp *q) {
+    fe z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v, t, X3, Y3, Z3;
+    if (fe_is_zero(&p->Z)) {
+        *r = *q;
+        return;
+    }
+    if (fe_is_zero(&q->Z)) {
+        *r = *p;
+        return;
+    }
+    fe_sqr(&z1z1, &p->Z);
+    fe_sqr(&z2z2, &q->Z);
+    fe_mul(&u1, &p->X, &z2z2);
+    fe_mul(&u2, &q->X, &z1z1);
+    fe_mul(&s1, &q->Z, &z2z2);
+    fe_mul(&s1, &s1, &p->Y);
+    fe_mul(&s2, &p->Z, &z1z1);
+    fe_mul(&s2, &s2, &q->Y);
+    fe_sub(&h, &u2, &u1);
+    fe_sub(&rr, &s2, &s1);
+    if (fe_is_zero(&h)) {
+        if (fe_is_zero(&rr))
+            mix_jp_dbl(r, p);
+        else
+            mix_jp_set_inf(r);
+        return;
+    }
+    fe_add(&i, &h, &h);
+    fe_sqr(&i, &i);
+    fe_mul(&j, &h, &i);
+    fe_add(&rr, &rr, &rr);
+    fe_mul(&v, &u1, &i);
+    fe_sqr(&X3, &rr);
+    fe_sub(&X3, &X3, &j);
+    fe_sub(&X3, &X3, &v);
+    fe_sub(&X3, &X3, &v);
+    fe_sub(&t, &v, &X3);
+    fe_mul(&Y3, &rr, &t);
+    fe_mul(&t, &s1, &j);
+    fe_add(&t, &t, &t);
+    fe_sub(&Y3, &Y3, &t);
+    fe_add(&Z3, &p->Z, &q->Z);
+    fe_sqr(&Z3, &Z3);
+    fe_sub(&Z3, &Z3, &z1z1);
+    fe_sub(&Z3, &Z3, &z2z2);
+    fe_mul(&Z3, &Z3, &h);
+    r->X = X3;
+    r->Y = Y3;
+    r->Z = Z3;
+}
+
+void mix_ap_from_pt(mix_ap *r, const mix_pt *p) {
+    fe_from_bytes(&r->x, p->x);
+    fe_from_bytes(&r->y, p->y);
+}
+
+void mix_ap_to_pt(mix_pt *r, const mix_ap *p) {
+    fe_to_bytes(r->x, &p->x);
+    fe_to_bytes(r->y, &p->y);
+}
+
+void mix_jp_from_pt(mix_jp *r, const mix_pt *p) {
+    fe_from_bytes(&r->X, p->x);
+    fe_from_bytes(&r->Y, p->y);
+    r->Z = FE_ONE;
+}
+
+evote_err_t mix_jp_to_pt(mix_pt *out, const mix_jp *p) {
+    return mix_jps_to_pts(out, p, 1);
+}
+
+/* Montgomery's trick: one inversion for the batch. */
+evote_err_t mix_jps_to_pts(mix_pt *out, const mix_jp *p, size_t n) {
+    evote_err_t ret = EVOTE_OK;
+    fe *pre = NULL, acc, inv, zi, zi2, t;
+    if (n == 0)
+        return EVOTE_OK;
+    ALLOC_GUARD(pre = malloc(n * sizeof(*pre)));
+    acc = FE_ONE;
+    for (size_t i = 0; i < n; i++) {
+        ENSURE(!fe_is_zero(&p[i].Z), EVOTE_ERR_POINT_INFINITY, "point at infinity");
+        pre[i] = acc;
+        fe_mul(&acc, &acc, &p[i].Z);
+    }
+    fe_inv(&inv, &acc);
+    for (size_t i = n; i-- > 0;) {
+        fe_mul(&zi, &inv, &pre[i]); /* 1/Z_i */
+        fe_mul(&inv, &inv, &p[i].Z);
+        fe_sqr(&zi2, &zi);
+        fe_mul(&t, &p[i].X, &zi2);
+        fe_to_bytes(out[i].x, &t);
+        fe_mul(&zi2, &zi2, &zi);
+        fe_mul(&t, &p[i].Y, &zi2);
+        fe_to_bytes(out[i].y, &t);
+    }
+out:
+    free(pre);
+    return ret;
+}
+
+evote_err_t mix_jp_to_ec(EC_POINT *out, const mix_jp *p) {
+    evote_err_t ret = EVOTE_OK;
+    mix_pt a;
+    if (mix_jp_is_inf(p)) {
+        OSSL_GUARD(EC_POINT_set_to_infinity(evote_ec_group(), out));
+        goto out;
+    }
+    GUARD(mix_jp_to_pt(&a, p));
+    GUARD(mix_pt_to_ec(out, &a, NULL));
+out:
+    return ret;
+}
+
+evote_err_t mix_jp_from_ec(mix_jp *out, const EC_POINT *p) {
+    evote_err_t ret = EVOTE_OK;
+    mix_pt a;
+    if (EC_POINT_is_at_infinity(evote_ec_group(), p)) {
+        mix_jp_set_inf(out);
+        goto out;
+    }
+    GUARD(mix_ec_to_pt(&a, p, NULL));
+    mix_jp_from_pt(out, &a);
+out:
+    return ret;
+}
+
+bool mix_jp_eq(const mix_jp *a, const mix_jp *b) {
+    /* X1·Z2² = X2·Z1² and Y1·Z2³ = Y2·Z1³ */
+    fe z1, z2, l, r, t;
+    bool ia = mix_jp_is_inf(a), ib = mix_jp_is_inf(b);
+    if (ia || ib)
+        return ia && ib;
+    fe_sqr(&z1, &a->Z);
+    fe_sqr(&z2, &b->Z);
+    fe_mul(&l, &a->X, &z2);
+    fe_mul(&r, &b->X, &z1);
+    if (!fe_eq(&l, &r))
+        return false;
+    fe_mul(&z1, &z1, &a->Z);
+    fe_mul(&z2, &z2, &b->Z);
+    fe_mul(&l, &a->Y, &z2);
+    fe_mul(&t, &b->Y, &z1);
+    return fe_eq(&l, &t);
+}
+
+/* ---- Pippenger ------------------------------------------------------------- */
+
+#define MSM_CHUNK 1024
+#define MAX_THREADS 64
+#define MAX_WINDOW 15
+
+static inline void sc_limbs(uint64_t k[4], const mix_sc *s) {
+    for (int i = 0; i < 4; i++) {
+        uint64_t w = 0;
+        for (int b = 0; b < 8; b++)
+            w = w << 8 | s->b[(3 - i) * 8 + b];
+        k[i] = w;
+    }
+}
+
+static inline unsigned bits_at(const uint64_t k[4], unsigned pos, unsigned c) {
+    if (pos >= 256)
+        return 0;
+    unsigned l = pos / 64, o = pos % 64;
+    uint64_t v = k[l] >> o;
+    if (o + c > 64 && l < 3)
+        v |= k[l + 1] << (64 - o);
+    return (unsigned)(v & ((UINT64_C(1) << c) - 1));
+}
+
+/* The window minimising (windows)·(n mixed additions + 2^c bucket-sum
+ * additions), in field-multiplication units (11 and 16). */
+unsigned mix_msm_window(size_t n) {
+    unsigned best = 1;
+    double bestc = 0;
+    for (unsigned c = 1; c <= MAX_WINDOW; c++) {
+        double nw = 256 / c + 1;
+        double cost = nw * ((double)n * 11.0 + (double)(UINT64_C(1) << c) * 16.0);
+        if (c == 1 || cost < bestc) {
+            best = c;
+            bestc = cost;
+        }
+    }
+    return best;
+}
+
+struct msm_job {
+    const mix_msm_seg *seg;
+    size_t nseg, total;
+    mix_sc_fill fill;
+    void *arg;
+    unsigned c;
+    mix_jp part[MAX_THREADS];
+};
+
+/* Points [start, end) of the concatenation of the segments. */
+static evote_err_t msm_range(void *arg, size_t start, size_t end, unsigned t) {
+    struct msm_job *j = arg;
+    evote_err_t ret = EVOTE_OK;
+    const unsigned c = j->c, nw = 256 / c + 1, nb = 1u << (c - 1);
+    mix_jp *bk = NULL, ones, run, sum, acc;
+    mix_ap *ap = NULL;
+    mix_sc *ks = NULL;
+    int16_t *dg = NULL;
+    bool any = false;
+    mix_jp_set_inf(&ones);
+    mix_jp_set_inf(&acc);
+    ALLOC_GUARD(ap = malloc(MSM_CHUNK * sizeof(*ap)));
+    ALLOC_GUARD(ks = malloc(MSM_CHUNK * sizeof(*ks)));
+    ALLOC_GUARD(dg = malloc((size_t)MSM_CHUNK * nw * sizeof(*dg)));
+    size_t segbase = 0, si = 0;
+    for (size_t pos = start; pos < end;) {
+        while (pos >= segbase + j->seg[si].n) {
+            segbase += j->seg[si].n;
+            si++;
+        }
+        const mix_msm_seg *sg = &j->seg[si];
+        size_t off = pos - segbase, m = sg->n - off;
+        if (m > end - pos)
+            m = end - pos;
+        if (m > MSM_CHUNK)
+            m = MSM_CHUNK;
+        size_t stride = sg->stride ? sg->stride : sizeof(mix_pt);
+        for (size_t i = 0; i < m; i++)
+            mix_ap_from_pt(&ap[i], (const mix_pt *)((const uint8_t *)sg->pts + (off + i) * stride));
+        if (sg->k == NULL && !sg->fill) {
+            /* coefficient 1: a plain sum */
+            for (size_t i = 0; i < m; i++)
+                mix_jp_add_affine(&ones, &ones, &ap[i]);
+            pos += m;
+            continue;
+        }
+        const mix_sc *k = sg->k != NULL ? sg->k + off : ks;
+        if (sg->k == NULL)
+            GUARD(j->fill(j->arg, si, off, m, ks));
+        if (bk == NULL) {
+            ALLOC_GUARD(bk = calloc((size_t)nw * nb, sizeof(*bk)));
+        }
+        any = true;
+        for (size_t i = 0; i < m; i++) {
+            uint64_t kl[4];
+            unsigned carry = 0;
+            sc_limbs(kl, &k[i]);
+            for (unsigned w = 0; w < nw; w++) {
+                int d = (int)(bits_at(kl, w * c, c) + carry);
+                carry = 0;
+                if (d > (int)nb) {
+                    d -= (int)(2 * nb);
+                    carry = 1;
+                }
+                dg[i * nw + w] = (int16_t)d;
+            }
+            OPENSSL_cleanse(kl, sizeof(kl));
+        }
+        for (unsigned w = 0; w < nw; w++) {
+            mix_jp *b = bk + (size_t)w * nb;
+            for (size_t i = 0; i < m; i++) {
+                int d = dg[i * nw + w];
+                if (d > 0) {
+                    jp_madd(&b[d - 1], &b[d - 1], &ap[i].x, &ap[i].y);
+                } else if (d < 0) {
+                    fe ny, zero = {{0, 0, 0, 0}};
+                    fe_sub(&ny, &zero, &ap[i].y);
+                    jp_madd(&b[-d - 1], &b[-d - 1], &ap[i].x, &ny);
+                }
+            }
+        }
+        pos += m;
+    }
+    if (any) {
+        for (unsigned w = nw; w-- > 0;) {
+            mix_jp *b = bk + (size_t)w * nb;
+            for (unsigned d = 0; d < c; d++)
+                mix_jp_dbl(&acc, &acc);
+            mix_jp_set_inf(&run);
+            mix_jp_set_inf(&sum);
+            for (unsigned i = nb; i-- > 0;) {
+                mix_jp_add(&run, &run, &b[i]);
+                mix_jp_add(&sum, &sum, &run);
+            }
+            mix_jp_add(&acc, &acc, &sum);
+        }
+    }
+    mix_jp_add(&j->part[t], &acc, &ones);
+out:
+    free(bk);
+    free(ap);
+    if (ks != NULL)
+        OPENSSL_cleanse(ks, MSM_CHUNK * sizeof(*ks));
+    free(ks);
+    if (dg != NULL)
+        OPENSSL_cleanse(dg, (size_t)MSM_CHUNK * nw * sizeof(*dg));
+    free(dg);
+    return ret;
+}
+
+evote_err_t mix_msm_segs(mix_jp *out, const mix_msm_seg *seg, size_t nseg, mix_sc_fill fill,
+                         void *arg, unsigned threads) {
+    evote_err_t ret = EVOTE_OK;
+    struct msm_job *j = NULL;
+    size_t total = 0;
+    mix_jp_set_inf(out);
+    for (size_t i = 0; i < nseg; i++)
+        total += seg[i].n;
+    if (total == 0)
+        return EVOTE_OK;
+    ALLOC_GUARD(j = calloc(1, sizeof(*j)));
+    j->seg = seg;
+    j->nseg = nseg;
+    j->total = total;
+    j->fill = fill;
+    j->arg = arg;
+    threads = mix_threads(threads);
+    /* Small inputs are not worth a thread each. */
+    if (total < 4096)
+        threads = 1;
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    j->c = mix_msm_window((total + threads - 1) / threads);
+    GUARD(mix_parallel(total, threads, msm_range, j));
+    for (unsigned t = 0; t < MAX_THREADS; t++)
+        mix_jp_add(out, out, &j->part[t]);
+out:
+    free(j);
+    return ret;
+}
+
+evote_err_t mix_msm(EC_POINT *out, const mix_pt *pts, size_t stride, const mix_sc *k,
+                    size_t n, unsigned threads) {
+    evote_err_t ret = EVOTE_OK;
+    mix_jp r;
+    mix_msm_seg s = {pts, stride, k, n, false};
+    GUARD(mix_msm_segs(&r, &s, 1, NULL, NULL, threads));
+    GUARD(mix_jp_to_ec(out, &r));
+out:
+    return ret;
+}
+
+/* ---- scalars mod n --------------------------------------------------------- */
+
+static const uint64_t NQ[4] = {0xf3b9cac2fc632551ULL, 0xbce6faada7179e84ULL,
+                               0xffffffffffffffffULL, 0xffffffff00000000ULL};
+static const uint64_t NQ0INV = 0xccd1c8aaee00bc4fULL;
+static const mix_sn SN_R2 = {{0x83244c95be79eea2ULL, 0x4699799c49bd6fa6ULL,
+                              0x2845b2392b6bec59ULL, 0x66e12d94f3d95620ULL}};
+
+static inline int sn_geq_n(const uint64_t t[4]) {
+    for (int i = 3; i >= 0; i--) {
+        if (t[i] > NQ[i])
+            return 1;
+        if (t[i] < NQ[i])
+            return 0;
+    }
+    return 1;
+}
+
+static inline void sn_subn(uint64_t t[4]) {
+    unsigned __int128 b = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned __int128 d = (unsigned __int128)t[i] - NQ[i] - b;
+        t[i] = (uint64_t)d;
+        b = (d >> 64) & 1;
+    }
+}
+
+/* a·b·2^-256 mod n (CIOS) */
+void mix_sn_mont(mix_sn *r, const mix_sn *a, const mix_sn *b) {
+    uint64_t t[6] = {0};
+    for (int i = 0; i < 4; i++) {
+        u128 c = 0;
+        for (int k = 0; k < 4; k++) {
+            c = (u128)t[k] + (u128)a->v[k] * b->v[i] + (uint64_t)(c >> 64);
+            t[k] = (uint64_t)c;
+        }
+        c = (u128)t[4] + (uint64_t)(c >> 64);
+        t[4] = (uint64_t)c;
+        t[5] = (uint64_t)(c >> 64);
+        uint64_t m = t[0] * NQ0INV;
+        c = (u128)t[0] + (u128)m * NQ[0];
+        for (int k = 1; k < 4; k++) {
+            c = (u128)t[k] + (u128)m * NQ[k] + (uint64_t)(c >> 64);
+            t[k - 1] = (uint64_t)c;
+        }
+        c = (u128)t[4] + (uint64_t)(c >> 64);
+        t[3] = (uint64_t)c;
+        t[4] = t[5] + (uint64_t)(c >> 64);
+    }
+    if (t[4] != 0 || sn_geq_n(t))
+        sn_subn(t);
+    memcpy(r->v, t, 32);
+}
+
+void mix_sn_to_mont(mix_sn *r, const mix_sn *a) {
+    mix_sn_mont(r, a, &SN_R2);
+}
+
+void mix_sn_add(mix_sn *r, const mix_sn *a, const mix_sn *b) {
+    uint64_t t[4];
+    unsigned __int128 c = 0;
+    for (int i = 0; i < 4; i++) {
+        c = (unsigned __int128)a->v[i] + b->v[i] + (uint64_t)(c >> 64);
+        t[i] = (uint64_t)c;
+    }
+    if ((uint64_t)(c >> 64) != 0 || sn_geq_n(t))
+        sn_subn(t);
+    memcpy(r->v, t, 32);
+}
+
+void mix_sn_sub(mix_sn *r, const mix_sn *a, const mix_sn *b) {
+    uint64_t t[4];
+    unsigned __int128 bw = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned __int128 d = (unsigned __int128)a->v[i] - b->v[i] - bw;
+        t[i] = (uint64_t)d;
+        bw = (d >> 64) & 1;
+    }
+    if (bw) {
+        unsigned __int128 c = 0;
+        for (int i = 0; i < 4; i++) {
+            c = (unsigned __int128)t[i] + NQ[i] + (uint64_t)(c >> 64);
+            t[i] = (uint64_t)c;
+        }
+    }
+    memcpy(r->v, t, 32);
+}
+
+/* Bytes of a scalar already below n (parsed or derived). */
+void mix_sn_from_sc(mix_sn *r, const mix_sc *s) {
+    sc_limbs(r->v, s);
+}
+
+void mix_sn_to_sc(mix_sc *r, const mix_sn *a) {
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 8; k++)
+            r->b[(3 - i) * 8 + k] = (uint8_t)(a->v[i] >> (56 - 8 * k));
+}
