@@ -43,9 +43,14 @@ static inline void sub_p(uint64_t t[4]) {
     }
 }
 
-/* r = t·2^-256 mod p for a 512-bit t (t[8] = 0 on entry, scratch). */
+/* r = t·2^-256 mod p for a 512-bit t (t[8] is scratch). Adding m·p at
+ * limb i (m = t_i) clears limb i, adds m·2^32 at limb i+1 and
+ * m·(2^64 − 2^32 + 1) at limb i+3 — one multiplication per round; the
+ * carry out of limb i+4 waits in `top` for the next round. No branches
+ * but the final subtraction. */
 static inline void fe_reduce(fe *r, uint64_t t[9]) {
     const uint64_t P3 = 0xffffffff00000001ULL;
+    uint64_t top = 0;
     u128 c;
     for (int i = 0; i < 4; i++) {
         uint64_t m = t[i];
@@ -53,16 +58,13 @@ static inline void fe_reduce(fe *r, uint64_t t[9]) {
         t[i + 1] = (uint64_t)c;
         c = (u128)t[i + 2] + (uint64_t)(c >> 64);
         t[i + 2] = (uint64_t)c;
-        c = (u128)t[i + 3] + (u128)m * P3 + (uint64_t)(c >> 64);
+        c = (u128)m * P3 + t[i + 3] + (uint64_t)(c >> 64);
         t[i + 3] = (uint64_t)c;
-        c >>= 64;
-        for (int k = i + 4; c != 0 && k < 9; k++) {
-            c += t[k];
-            t[k] = (uint64_t)c;
-            c >>= 64;
-        }
+        c = (u128)t[i + 4] + (uint64_t)(c >> 64) + top;
+        t[i + 4] = (uint64_t)c;
+        top = (uint64_t)(c >> 64);
     }
-    if (t[8] != 0 || fe_geq_p(t + 4))
+    if (top != 0 || fe_geq_p(t + 4))
         sub_p(t + 4);
     memcpy(r->v, t + 4, 32);
 }
