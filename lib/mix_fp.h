@@ -24,133 +24,145 @@ static const uint64_t FE_P[4] = {0xffffffffffffffffULL, 0x00000000ffffffffULL, 0
 static const fe FE_R2 = {{0x0000000000000003ULL, 0xfffffffbffffffffULL, 0xfffffffffffffffeULL,
                           0x00000004fffffffdULL}};
 
-static inline int fe_geq_p(const uint64_t t[4]) {
-    for (int i = 3; i >= 0; i--) {
-        if (t[i] > FE_P[i])
-            return 1;
-        if (t[i] < FE_P[i])
-            return 0;
-    }
-    return 1;
-}
-
-static inline void sub_p(uint64_t t[4]) {
+/* r = top·2^256 + t reduced once: t − p when that is ≥ 0, without a
+ * branch (the outcome is random, so a branch mispredicts half the time). */
+static inline void fe_csub(uint64_t r[4], const uint64_t t[4], uint64_t top) {
+    uint64_t d[4];
     u128 b = 0;
     for (int i = 0; i < 4; i++) {
-        u128 d = (u128)t[i] - FE_P[i] - b;
-        t[i] = (uint64_t)d;
-        b = (d >> 64) & 1;
+        u128 x = (u128)t[i] - FE_P[i] - b;
+        d[i] = (uint64_t)x;
+        b = (x >> 64) & 1;
     }
+    uint64_t mask = 0 - (uint64_t)(top | ((uint64_t)b ^ 1));
+    for (int i = 0; i < 4; i++)
+        r[i] = (d[i] & mask) | (t[i] & ~mask);
 }
 
-/* r = t·2^-256 mod p for a 512-bit t (t[8] is scratch). Adding m·p at
- * limb i (m = t_i) clears limb i, adds m·2^32 at limb i+1 and
- * m·(2^64 − 2^32 + 1) at limb i+3 — one multiplication per round; the
- * carry out of limb i+4 waits in `top` for the next round. No branches
- * but the final subtraction. */
-static inline void fe_reduce(fe *r, uint64_t t[9]) {
-    const uint64_t P3 = 0xffffffff00000001ULL;
-    uint64_t top = 0;
-    u128 c;
-    for (int i = 0; i < 4; i++) {
-        uint64_t m = t[i];
-        c = (u128)t[i + 1] + ((u128)m << 32);
-        t[i + 1] = (uint64_t)c;
-        c = (u128)t[i + 2] + (uint64_t)(c >> 64);
-        t[i + 2] = (uint64_t)c;
-        c = (u128)m * P3 + t[i + 3] + (uint64_t)(c >> 64);
-        t[i + 3] = (uint64_t)c;
-        c = (u128)t[i + 4] + (uint64_t)(c >> 64) + top;
-        t[i + 4] = (uint64_t)c;
-        top = (uint64_t)(c >> 64);
-    }
-    if (top != 0 || fe_geq_p(t + 4))
-        sub_p(t + 4);
-    memcpy(r->v, t + 4, 32);
-}
+/* Montgomery product a·b·2^-256 mod p: operand scanning interleaved with
+ * the reduction (CIOS) in five registers. Adding m·p (m = t_0) clears
+ * limb 0, adds m·2^32 at limb 1 and m·(2^64 − 2^32 + 1) at limb 3, so a
+ * reduction round costs one multiplication. */
+#define FE_ROW(bi)                                                                             \
+    c = (u128)a0 * (bi) + t0;                                                                  \
+    t0 = (uint64_t)c;                                                                          \
+    c = (u128)a1 * (bi) + t1 + (uint64_t)(c >> 64);                                            \
+    t1 = (uint64_t)c;                                                                          \
+    c = (u128)a2 * (bi) + t2 + (uint64_t)(c >> 64);                                            \
+    t2 = (uint64_t)c;                                                                          \
+    c = (u128)a3 * (bi) + t3 + (uint64_t)(c >> 64);                                            \
+    t3 = (uint64_t)c;                                                                          \
+    c = (u128)t4 + (uint64_t)(c >> 64);                                                        \
+    t4 = (uint64_t)c;                                                                          \
+    t5 = (uint64_t)(c >> 64);
+#define FE_RED()                                                                               \
+    m = t0;                                                                                    \
+    c = (u128)t1 + ((u128)m << 32);                                                            \
+    t0 = (uint64_t)c;                                                                          \
+    c = (u128)t2 + (uint64_t)(c >> 64);                                                        \
+    t1 = (uint64_t)c;                                                                          \
+    c = (u128)m * 0xffffffff00000001ULL + t3 + (uint64_t)(c >> 64);                            \
+    t2 = (uint64_t)c;                                                                          \
+    c = (u128)t4 + (uint64_t)(c >> 64);                                                        \
+    t3 = (uint64_t)c;                                                                          \
+    t4 = t5 + (uint64_t)(c >> 64);
 
-/* Montgomery product a·b·2^-256 mod p. The reduction uses the shape of p:
- * adding m·p at limb i (m = t_i) clears limb i, adds m·2^32 at limb i+1
- * and m·(2^64 − 2^32 + 1) at limb i+3 — one multiplication per round. */
 static inline void fe_mul(fe *r, const fe *a, const fe *b) {
-    uint64_t t[9];
+    const uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3];
+    const uint64_t b0 = b->v[0], b1 = b->v[1], b2 = b->v[2], b3 = b->v[3];
+    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5, m, t[4];
     u128 c;
-    uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3];
-    for (int j = 0; j < 4; j++) {
-        uint64_t bj = b->v[j];
-        if (j == 0) {
-            c = (u128)a0 * bj;
-            t[0] = (uint64_t)c;
-            c = (u128)a1 * bj + (uint64_t)(c >> 64);
-            t[1] = (uint64_t)c;
-            c = (u128)a2 * bj + (uint64_t)(c >> 64);
-            t[2] = (uint64_t)c;
-            c = (u128)a3 * bj + (uint64_t)(c >> 64);
-            t[3] = (uint64_t)c;
-            t[4] = (uint64_t)(c >> 64);
-        } else {
-            c = (u128)a0 * bj + t[j];
-            t[j] = (uint64_t)c;
-            c = (u128)a1 * bj + t[j + 1] + (uint64_t)(c >> 64);
-            t[j + 1] = (uint64_t)c;
-            c = (u128)a2 * bj + t[j + 2] + (uint64_t)(c >> 64);
-            t[j + 2] = (uint64_t)c;
-            c = (u128)a3 * bj + t[j + 3] + (uint64_t)(c >> 64);
-            t[j + 3] = (uint64_t)c;
-            t[j + 4] = (uint64_t)(c >> 64);
-        }
-    }
-    t[8] = 0;
-    fe_reduce(r, t);
+    FE_ROW(b0)
+    FE_RED()
+    FE_ROW(b1)
+    FE_RED()
+    FE_ROW(b2)
+    FE_RED()
+    FE_ROW(b3)
+    FE_RED()
+    t[0] = t0;
+    t[1] = t1;
+    t[2] = t2;
+    t[3] = t3;
+    fe_csub(r->v, t, t4);
 }
+#undef FE_ROW
+#undef FE_RED
 
-/* Montgomery square: 10 word products instead of 16. */
+/* Montgomery square: 10 word products instead of 16, all in registers,
+ * then four reduction rounds: adding m·p (m = limb i) clears limb i, adds
+ * m·2^32 at limb i+1 and m·(2^64 − 2^32 + 1) at limb i+3; the carry out of
+ * limb i+4 waits in `top` for the next round. */
+#define FE_SQRED(x0, x1, x2, x3, x4)                                                          \
+    m = x0;                                                                                    \
+    c = (u128)x1 + ((u128)m << 32);                                                            \
+    x1 = (uint64_t)c;                                                                          \
+    c = (u128)x2 + (uint64_t)(c >> 64);                                                        \
+    x2 = (uint64_t)c;                                                                          \
+    c = (u128)m * 0xffffffff00000001ULL + x3 + (uint64_t)(c >> 64);                            \
+    x3 = (uint64_t)c;                                                                          \
+    c = (u128)x4 + (uint64_t)(c >> 64) + top;                                                  \
+    x4 = (uint64_t)c;                                                                          \
+    top = (uint64_t)(c >> 64);
+
 static inline void fe_sqr(fe *r, const fe *a) {
-    uint64_t t[9], a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3], cy;
+    const uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3];
+    uint64_t t0, t1, t2, t3, t4, t5, t6, t7, cy, m, top = 0, t[4];
     u128 c;
     c = (u128)a0 * a1;
-    t[1] = (uint64_t)c;
+    t1 = (uint64_t)c;
     c = (u128)a0 * a2 + (uint64_t)(c >> 64);
-    t[2] = (uint64_t)c;
+    t2 = (uint64_t)c;
     c = (u128)a0 * a3 + (uint64_t)(c >> 64);
-    t[3] = (uint64_t)c;
-    t[4] = (uint64_t)(c >> 64);
-    c = (u128)a1 * a2 + t[3];
-    t[3] = (uint64_t)c;
-    c = (u128)a1 * a3 + t[4] + (uint64_t)(c >> 64);
-    t[4] = (uint64_t)c;
-    t[5] = (uint64_t)(c >> 64);
-    c = (u128)a2 * a3 + t[5];
-    t[5] = (uint64_t)c;
-    t[6] = (uint64_t)(c >> 64);
-    t[7] = t[6] >> 63;
-    for (int i = 6; i >= 2; i--)
-        t[i] = t[i] << 1 | t[i - 1] >> 63;
-    t[1] <<= 1;
+    t3 = (uint64_t)c;
+    t4 = (uint64_t)(c >> 64);
+    c = (u128)a1 * a2 + t3;
+    t3 = (uint64_t)c;
+    c = (u128)a1 * a3 + t4 + (uint64_t)(c >> 64);
+    t4 = (uint64_t)c;
+    t5 = (uint64_t)(c >> 64);
+    c = (u128)a2 * a3 + t5;
+    t5 = (uint64_t)c;
+    t6 = (uint64_t)(c >> 64);
+    t7 = t6 >> 63;
+    t6 = t6 << 1 | t5 >> 63;
+    t5 = t5 << 1 | t4 >> 63;
+    t4 = t4 << 1 | t3 >> 63;
+    t3 = t3 << 1 | t2 >> 63;
+    t2 = t2 << 1 | t1 >> 63;
+    t1 <<= 1;
     c = (u128)a0 * a0;
-    t[0] = (uint64_t)c;
+    t0 = (uint64_t)c;
     cy = (uint64_t)(c >> 64);
-    c = (u128)t[1] + cy;
-    t[1] = (uint64_t)c;
+    c = (u128)t1 + cy;
+    t1 = (uint64_t)c;
     cy = (uint64_t)(c >> 64);
-    c = (u128)a1 * a1 + t[2] + cy;
-    t[2] = (uint64_t)c;
+    c = (u128)a1 * a1 + t2 + cy;
+    t2 = (uint64_t)c;
     cy = (uint64_t)(c >> 64);
-    c = (u128)t[3] + cy;
-    t[3] = (uint64_t)c;
+    c = (u128)t3 + cy;
+    t3 = (uint64_t)c;
     cy = (uint64_t)(c >> 64);
-    c = (u128)a2 * a2 + t[4] + cy;
-    t[4] = (uint64_t)c;
+    c = (u128)a2 * a2 + t4 + cy;
+    t4 = (uint64_t)c;
     cy = (uint64_t)(c >> 64);
-    c = (u128)t[5] + cy;
-    t[5] = (uint64_t)c;
+    c = (u128)t5 + cy;
+    t5 = (uint64_t)c;
     cy = (uint64_t)(c >> 64);
-    c = (u128)a3 * a3 + t[6] + cy;
-    t[6] = (uint64_t)c;
-    t[7] += (uint64_t)(c >> 64);
-    t[8] = 0;
-    fe_reduce(r, t);
+    c = (u128)a3 * a3 + t6 + cy;
+    t6 = (uint64_t)c;
+    t7 += (uint64_t)(c >> 64);
+    FE_SQRED(t0, t1, t2, t3, t4)
+    FE_SQRED(t1, t2, t3, t4, t5)
+    FE_SQRED(t2, t3, t4, t5, t6)
+    FE_SQRED(t3, t4, t5, t6, t7)
+    t[0] = t4;
+    t[1] = t5;
+    t[2] = t6;
+    t[3] = t7;
+    fe_csub(r->v, t, top);
 }
+#undef FE_SQRED
 
 static inline void fe_sqr_n(fe *r, const fe *a, int n) {
     *r = *a;
@@ -165,27 +177,22 @@ static inline void fe_add(fe *r, const fe *a, const fe *b) {
         c = (u128)a->v[i] + b->v[i] + (uint64_t)(c >> 64);
         t[i] = (uint64_t)c;
     }
-    if ((uint64_t)(c >> 64) != 0 || fe_geq_p(t))
-        sub_p(t);
-    memcpy(r->v, t, 32);
+    fe_csub(r->v, t, (uint64_t)(c >> 64));
 }
 
 static inline void fe_sub(fe *r, const fe *a, const fe *b) {
     uint64_t t[4];
-    u128 bw = 0;
+    u128 bw = 0, c = 0;
     for (int i = 0; i < 4; i++) {
         u128 d = (u128)a->v[i] - b->v[i] - bw;
         t[i] = (uint64_t)d;
         bw = (d >> 64) & 1;
     }
-    if (bw) {
-        u128 c = 0;
-        for (int i = 0; i < 4; i++) {
-            c = (u128)t[i] + FE_P[i] + (uint64_t)(c >> 64);
-            t[i] = (uint64_t)c;
-        }
+    uint64_t mask = 0 - (uint64_t)bw; /* add p back on a borrow, without a branch */
+    for (int i = 0; i < 4; i++) {
+        c = (u128)t[i] + (FE_P[i] & mask) + (uint64_t)(c >> 64);
+        r->v[i] = (uint64_t)c;
     }
-    memcpy(r->v, t, 32);
 }
 
 static inline int fe_is_zero(const fe *a) {
