@@ -72,22 +72,20 @@ evote_err_t mix_read_point(evote_bt_reader_t *r, mix_pt *out, EC_POINT *tmp, BN_
            "byte tree: coordinate does not fit 32 bytes");
     memcpy(out->x, x + 1, 32);
     memcpy(out->y, y + 1, 32);
-    GUARD(mix_pt_to_ec(tmp, out, bn));
+    (void)tmp;
+    (void)bn;
+    ENSURE(mix_pt_on_curve(out), EVOTE_ERR_POINT_NOT_ON_CURVE, "point not on P-256");
 out:
     return ret;
 }
 
 evote_err_t mix_read_points(evote_bt_reader_t *r, mix_pt *out, size_t n) {
     evote_err_t ret = EVOTE_OK;
-    EC_POINT *tmp = NULL;
-    BN_CTX *bn = NULL;
     uint32_t cnt;
-    ALLOC_GUARD(tmp = EC_POINT_new(evote_ec_group()));
-    ALLOC_GUARD(bn = BN_CTX_new());
     GUARD(evote_bt_read_node(r, &cnt));
     ENSURE(cnt == n, EVOTE_ERR_BYTETREE, "byte tree: %u elements, expected %zu", cnt, n);
     for (size_t i = 0; i < n; i++) {
-        ret = mix_read_point(r, &out[i], tmp, bn);
+        ret = mix_read_point(r, &out[i], NULL, NULL);
         if (ret != EVOTE_OK) {
             char d[256];
             snprintf(d, sizeof(d), "%s", evote_err_detail());
@@ -96,8 +94,6 @@ evote_err_t mix_read_points(evote_bt_reader_t *r, mix_pt *out, size_t n) {
         }
     }
 out:
-    EC_POINT_free(tmp);
-    BN_CTX_free(bn);
     return ret;
 }
 

@@ -109,6 +109,8 @@ void mix_jp_dbl(mix_jp *r, const mix_jp *p);
 void mix_jp_add(mix_jp *r, const mix_jp *p, const mix_jp *q);
 void mix_jp_add_affine(mix_jp *r, const mix_jp *p, const mix_ap *q);
 bool mix_jp_eq(const mix_jp *a, const mix_jp *b);
+/* Coordinates below p and on the curve (infinity has no mix_pt form). */
+bool mix_pt_on_curve(const mix_pt *p);
 void mix_ap_from_pt(mix_ap *r, const mix_pt *p);
 void mix_ap_to_pt(mix_pt *r, const mix_ap *p);
 void mix_jp_from_pt(mix_jp *r, const mix_pt *p);

@@ -1059,6 +1059,41 @@ START_TEST(test_scalar_arith_vs_bn) {
 }
 END_TEST
 
+START_TEST(test_on_curve_vs_openssl) {
+    const EC_GROUP *g = evote_ec_group();
+    EC_POINT *T = EC_POINT_new(g);
+    BIGNUM *k = BN_new();
+    mix_pt p, q;
+    static const uint8_t pbe[32] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 0,
+                                    0,    0,    0,    0,    0, 0, 0, 0, 0, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    ck_assert(T && k);
+    for (int it = 0; it < 50; it++) {
+        rand_point(&p, T, k);
+        ck_assert(mix_pt_on_curve(&p));
+        ck_assert_int_eq(mix_pt_to_ec(T, &p, NULL), EVOTE_OK);
+        q = p;
+        q.y[it % 32] ^= (uint8_t)(1u << (it % 8));
+        ck_assert(!mix_pt_on_curve(&q));
+        ck_assert_int_ne(mix_pt_to_ec(T, &q, NULL), EVOTE_OK);
+        q = p;
+        q.x[31 - it % 32] ^= 0x10;
+        ck_assert(!mix_pt_on_curve(&q));
+    }
+    /* coordinates p and above are refused even if they reduce to a point */
+    mix_generator(&p);
+    q = p;
+    memcpy(q.x, pbe, 32);
+    ck_assert(!mix_pt_on_curve(&q));
+    q = p;
+    memset(q.y, 0xff, 32);
+    ck_assert(!mix_pt_on_curve(&q));
+    ck_assert(mix_pt_on_curve(&p));
+    EC_POINT_free(T);
+    BN_free(k);
+}
+END_TEST
+
 static Suite *mix_suite(void) {
     Suite *s = suite_create("mix");
     TCase *tc = tcase_create("core");
@@ -1089,6 +1124,7 @@ static Suite *mix_suite(void) {
     tcase_add_test(ta, test_msm_vs_openssl);
     tcase_add_test(ta, test_msm_segments);
     tcase_add_test(ta, test_scalar_arith_vs_bn);
+    tcase_add_test(ta, test_on_curve_vs_openssl);
     suite_add_tcase(s, ta);
     return s;
 }
