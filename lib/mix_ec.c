@@ -397,6 +397,32 @@ out:
     return ret;
 }
 
+/* out = k·base (fb = NULL: k·G) as our Jacobian point, without the
+ * BIGNUM addition and affine conversion: the coordinates nistz256 leaves
+ * are read as they are. tmp, x, y, z are scratch (cleansed by the caller
+ * with the rest: k·base may be secret). */
+evote_err_t mix_fb_mul_jp(const mix_fb *fb, mix_jp *out, const BIGNUM *k, EC_POINT *tmp,
+                          BIGNUM *x, BIGNUM *y, BIGNUM *z, BN_CTX *bn) {
+    evote_err_t ret = EVOTE_OK;
+    const EC_GROUP *g = fb != NULL ? fb->grp : evote_ec_group();
+    uint8_t b[32];
+    OSSL_GUARD(EC_POINT_mul(g, tmp, k, NULL, NULL, bn));
+    if (EC_POINT_is_at_infinity(g, tmp)) {
+        mix_jp_set_inf(out);
+        goto out;
+    }
+    OSSL_GUARD(EC_POINT_get_Jprojective_coordinates_GFp(g, tmp, x, y, z, bn));
+    ENSURE(BN_bn2binpad(x, b, 32) == 32, EVOTE_ERR_INTERNAL, "coordinates");
+    fe_from_bytes(&out->X, b);
+    ENSURE(BN_bn2binpad(y, b, 32) == 32, EVOTE_ERR_INTERNAL, "coordinates");
+    fe_from_bytes(&out->Y, b);
+    ENSURE(BN_bn2binpad(z, b, 32) == 32, EVOTE_ERR_INTERNAL, "coordinates");
+    fe_from_bytes(&out->Z, b);
+out:
+    OPENSSL_cleanse(b, sizeof(b));
+    return ret;
+}
+
 /* ---- progress ------------------------------------------------------------------ */
 
 void mix_progress_start(mix_progress *p, bool on, const char *what) {

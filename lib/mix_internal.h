@@ -157,6 +157,10 @@ void mix_fb_free(mix_fb *fb);
 /* out = k·base (+ add, if add != NULL). */
 evote_err_t mix_fb_mul(const mix_fb *fb, EC_POINT *out, const BIGNUM *k, BN_CTX *bn);
 
+/* out = k·base (fb = NULL: the generator G) as a mix_jp, through OpenSSL's
+ * constant-time fixed-base comb; tmp, x, y, z are scratch. */
+evote_err_t mix_fb_mul_jp(const mix_fb *fb, mix_jp *out, const BIGNUM *k, EC_POINT *tmp,
+                          BIGNUM *x, BIGNUM *y, BIGNUM *z, BN_CTX *bn);
 /* Convert many EC_POINTs to affine mix_pt (one inversion per batch). */
 evote_err_t mix_ec_to_pts(mix_pt *out, EC_POINT **pts, size_t n, BN_CTX *bn);
 
