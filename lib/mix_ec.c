@@ -183,14 +183,38 @@ out:
     return ret;
 }
 
+/* Same checks and error codes as evote_ec_decode, but the square root is
+ * mix_fp's addition chain instead of BN_mod_sqrt: the input list holds 2N
+ * compressed points, and decoding them through BIGNUMs cost about one
+ * multiplication per ciphertext. */
 evote_err_t mix_pt_from_compressed(mix_pt *out, const uint8_t in[EVOTE_POINT_LEN]) {
     evote_err_t ret = EVOTE_OK;
-    EC_POINT *p = NULL;
-    ALLOC_GUARD(p = EC_POINT_new(evote_ec_group()));
-    GUARD(evote_ec_decode(p, in, NULL));
-    GUARD(mix_ec_to_pt(out, p, NULL));
+    static const uint8_t pbe[32] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01,
+                                    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                    0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    fe x, y;
+    memset(out, 0, sizeof(*out));
+    ENSURE(in != NULL, EVOTE_ERR_ARG, "point decode: bad argument");
+    ENSURE(in[0] == 0x02 || in[0] == 0x03, EVOTE_ERR_POINT_INVALID,
+           "point prefix 0x%02x is not 0x02 or 0x03", in[0]);
+    ENSURE(memcmp(in + 1, pbe, 32) < 0, EVOTE_ERR_POINT_INVALID,
+           "point x-coordinate is not below the field prime");
+    fe_from_bytes(&x, in + 1);
+    /* fe_curve_y gives one root; the prefix's parity picks it or p − it */
+    ENSURE(fe_curve_y(&y, &x), EVOTE_ERR_POINT_NOT_ON_CURVE,
+           "no P-256 point has this x-coordinate");
+    memcpy(out->x, in + 1, 32);
+    fe_to_bytes(out->y, &y);
+    if ((out->y[31] & 1) != (in[0] & 1)) {
+        static const fe zero = {{0, 0, 0, 0}};
+        fe_sub(&y, &zero, &y);
+        fe_to_bytes(out->y, &y);
+    }
+    ENSURE(mix_pt_on_curve(out), EVOTE_ERR_POINT_NOT_ON_CURVE, "point is not on P-256");
 out:
-    EC_POINT_free(p);
+    if (ret != EVOTE_OK)
+        memset(out, 0, sizeof(*out));
     return ret;
 }
 

@@ -1094,6 +1094,38 @@ START_TEST(test_on_curve_vs_openssl) {
 }
 END_TEST
 
+START_TEST(test_decompress_vs_openssl) {
+    const EC_GROUP *g = evote_ec_group();
+    EC_POINT *T = EC_POINT_new(g), *U = EC_POINT_new(g);
+    BIGNUM *k = BN_new();
+    uint8_t enc[33];
+    mix_pt p, q;
+    ck_assert(T && U && k);
+    for (int it = 0; it < 60; it++) {
+        rand_point(&p, T, k);
+        ck_assert_int_eq(evote_ec_encode(enc, T, NULL), EVOTE_OK);
+        ck_assert_int_eq(mix_pt_from_compressed(&q, enc), EVOTE_OK);
+        ck_assert(mix_pt_eq(&p, &q));
+        /* an x with no point, or a flipped bit: same verdict as OpenSSL */
+        enc[1 + it % 32] ^= (uint8_t)(1u << (it % 8));
+        evote_err_t want = evote_ec_decode(U, enc, NULL);
+        ck_assert_int_eq(mix_pt_from_compressed(&q, enc), want);
+        if (want == EVOTE_OK) {
+            ck_assert_int_eq(mix_ec_to_pt(&p, U, NULL), EVOTE_OK);
+            ck_assert(mix_pt_eq(&p, &q));
+        }
+    }
+    memset(enc, 0xff, sizeof(enc));
+    enc[0] = 0x02;
+    ck_assert_int_eq(mix_pt_from_compressed(&q, enc), EVOTE_ERR_POINT_INVALID);
+    enc[0] = 0x04;
+    ck_assert_int_eq(mix_pt_from_compressed(&q, enc), EVOTE_ERR_POINT_INVALID);
+    EC_POINT_free(T);
+    EC_POINT_free(U);
+    BN_free(k);
+}
+END_TEST
+
 static Suite *mix_suite(void) {
     Suite *s = suite_create("mix");
     TCase *tc = tcase_create("core");
@@ -1125,6 +1157,7 @@ static Suite *mix_suite(void) {
     tcase_add_test(ta, test_msm_segments);
     tcase_add_test(ta, test_scalar_arith_vs_bn);
     tcase_add_test(ta, test_on_curve_vs_openssl);
+    tcase_add_test(ta, test_decompress_vs_openssl);
     suite_add_tcase(s, ta);
     return s;
 }
