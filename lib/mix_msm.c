@@ -301,7 +301,9 @@ bool mix_jp_eq(const mix_jp *a, const mix_jp *b) {
 
 /* ---- Pippenger ------------------------------------------------------------- */
 
-#define MSM_CHUNK 1024
+/* points per chunk: large enough that one inversion serves many batched
+ * additions, small enough for the chunk and its digits to stay in cache */
+#define MSM_CHUNK 4096
 #define MAX_THREADS 64
 #define MAX_WINDOW 15
 #define AFFINE_MIN_BUCKETS 128
@@ -447,18 +449,18 @@ static void abk_free(struct abk *k) {
     free(k->pre);
 }
 
-static evote_err_t abk_alloc(struct abk *k, unsigned nw, unsigned nb) {
+static evote_err_t abk_alloc(struct abk *k, unsigned nw, unsigned nb, size_t chunk) {
     evote_err_t ret = EVOTE_OK;
     size_t nbk = (size_t)nw * nb;
     ALLOC_GUARD(k->a = malloc(nbk * sizeof(*k->a)));
     ALLOC_GUARD(k->occ = calloc(nbk, 1));
     ALLOC_GUARD(k->stamp = calloc(nbk, sizeof(*k->stamp)));
-    ALLOC_GUARD(k->bi = malloc(MSM_CHUNK * sizeof(*k->bi)));
-    ALLOC_GUARD(k->px = malloc(MSM_CHUNK * sizeof(*k->px)));
-    ALLOC_GUARD(k->py = malloc(MSM_CHUNK * sizeof(*k->py)));
-    ALLOC_GUARD(k->ny = malloc(MSM_CHUNK * sizeof(*k->ny)));
-    ALLOC_GUARD(k->den = malloc(MSM_CHUNK * sizeof(*k->den)));
-    ALLOC_GUARD(k->pre = malloc(MSM_CHUNK * sizeof(*k->pre)));
+    ALLOC_GUARD(k->bi = malloc(chunk * sizeof(*k->bi)));
+    ALLOC_GUARD(k->px = malloc(chunk * sizeof(*k->px)));
+    ALLOC_GUARD(k->py = malloc(chunk * sizeof(*k->py)));
+    ALLOC_GUARD(k->ny = malloc(chunk * sizeof(*k->ny)));
+    ALLOC_GUARD(k->den = malloc(chunk * sizeof(*k->den)));
+    ALLOC_GUARD(k->pre = malloc(chunk * sizeof(*k->pre)));
 out:
     return ret;
 }
@@ -468,6 +470,7 @@ static evote_err_t msm_range(void *arg, size_t start, size_t end, unsigned t) {
     struct msm_job *j = arg;
     evote_err_t ret = EVOTE_OK;
     const unsigned c = j->c, nw = 256 / c + 1, nb = 1u << (c - 1);
+    const size_t chunk = end - start < MSM_CHUNK ? end - start : MSM_CHUNK;
     mix_jp *bk = NULL, ones, run, sum, acc;
     mix_ap *ap = NULL;
     mix_sc *ks = NULL;
@@ -477,9 +480,9 @@ static evote_err_t msm_range(void *arg, size_t start, size_t end, unsigned t) {
     memset(&ab, 0, sizeof(ab));
     mix_jp_set_inf(&ones);
     mix_jp_set_inf(&acc);
-    ALLOC_GUARD(ap = malloc(MSM_CHUNK * sizeof(*ap)));
-    ALLOC_GUARD(ks = malloc(MSM_CHUNK * sizeof(*ks)));
-    ALLOC_GUARD(dg = malloc((size_t)MSM_CHUNK * nw * sizeof(*dg)));
+    ALLOC_GUARD(ap = malloc(chunk * sizeof(*ap)));
+    ALLOC_GUARD(ks = malloc(chunk * sizeof(*ks)));
+    ALLOC_GUARD(dg = malloc(chunk * nw * sizeof(*dg)));
     size_t segbase = 0, si = 0;
     for (size_t pos = start; pos < end;) {
         while (pos >= segbase + j->seg[si].n) {
@@ -490,8 +493,8 @@ static evote_err_t msm_range(void *arg, size_t start, size_t end, unsigned t) {
         size_t off = pos - segbase, m = sg->n - off;
         if (m > end - pos)
             m = end - pos;
-        if (m > MSM_CHUNK)
-            m = MSM_CHUNK;
+        if (m > chunk)
+            m = chunk;
         size_t stride = sg->stride ? sg->stride : sizeof(mix_pt);
         for (size_t i = 0; i < m; i++)
             mix_ap_from_pt(&ap[i], (const mix_pt *)((const uint8_t *)sg->pts + (off + i) * stride));
@@ -508,7 +511,7 @@ static evote_err_t msm_range(void *arg, size_t start, size_t end, unsigned t) {
         if (bk == NULL) {
             ALLOC_GUARD(bk = calloc((size_t)nw * nb, sizeof(*bk)));
             if (affine)
-                GUARD(abk_alloc(&ab, nw, nb));
+                GUARD(abk_alloc(&ab, nw, nb, chunk));
         }
         any = true;
         for (size_t i = 0; i < m; i++) {
@@ -565,10 +568,10 @@ out:
     free(bk);
     free(ap);
     if (ks != NULL)
-        OPENSSL_cleanse(ks, MSM_CHUNK * sizeof(*ks));
+        OPENSSL_cleanse(ks, chunk * sizeof(*ks));
     free(ks);
     if (dg != NULL)
-        OPENSSL_cleanse(dg, (size_t)MSM_CHUNK * nw * sizeof(*dg));
+        OPENSSL_cleanse(dg, chunk * nw * sizeof(*dg));
     free(dg);
     return ret;
 }
