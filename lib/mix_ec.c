@@ -2,15 +2,17 @@
  * libevote — mix-net arithmetic: affine points, multi-scalar
  * multiplication, fixed-base tables, threads and progress.
  *
- * Multi-scalar multiplication uses EC_POINTs_mul, which on P-256 runs
- * OpenSSL's nistz256 interleaved windowed method (one shared chain of
- * doublings for the whole batch, about a fifth of a full multiplication
- * per point), and fixed bases get their own EC_GROUP copy with the base as
- * generator plus EC_GROUP_precompute_mult (nistz256 then uses a comb
- * table). Both APIs are deprecated in OpenSSL 3 without a replacement that
- * reaches these code paths, hence the local suppression below.
+ * Multi-scalar multiplication lives in lib/mix_msm.c (own arithmetic,
+ * Pippenger); mix_msm_ossl here keeps OpenSSL's EC_POINTs_mul (nistz256's
+ * interleaved windows) as the reference the tests and the benchmark
+ * compare with. Fixed bases get their own EC_GROUP copy with the base as
+ * generator plus EC_GROUP_precompute_mult (nistz256 then uses its
+ * constant-time comb table). These APIs are deprecated in OpenSSL 3
+ * without a replacement that reaches these code paths, hence the local
+ * suppression below.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED /* EC_POINTs_mul, EC_GROUP_precompute_mult */
+#define OPENSSL_SUPPRESS_DEPRECATED /* EC_POINTs_mul, EC_GROUP_precompute_mult,
+                                      EC_POINT_get_Jprojective_coordinates_GFp */
 
 #include <pthread.h>
 #include <stdio.h>
@@ -152,34 +154,6 @@ evote_err_t mix_ec_to_pt(mix_pt *out, const EC_POINT *p, BN_CTX *bn) {
     memcpy(out->x, enc + 1, 32);
     memcpy(out->y, enc + 33, 32);
 out:
-    return ret;
-}
-
-evote_err_t mix_ec_to_pts(mix_pt *out, EC_POINT **pts, size_t n, BN_CTX *bn) {
-    evote_err_t ret = EVOTE_OK;
-    const EC_GROUP *g = evote_ec_group();
-    BIGNUM *x = NULL, *y = NULL, *z = NULL;
-    if (n == 0)
-        return EVOTE_OK;
-    ALLOC_GUARD(x = BN_new());
-    ALLOC_GUARD(y = BN_new());
-    ALLOC_GUARD(z = BN_new());
-    /* One shared inversion (Montgomery's trick) instead of one per point;
-     * afterwards Z = 1 and the projective coordinates are the affine ones. */
-    for (size_t i = 0; i < n; i++)
-        ENSURE(!EC_POINT_is_at_infinity(g, pts[i]), EVOTE_ERR_POINT_INFINITY,
-               "point at infinity");
-    OSSL_GUARD(EC_POINTs_make_affine(g, n, pts, bn));
-    for (size_t i = 0; i < n; i++) {
-        OSSL_GUARD(EC_POINT_get_Jprojective_coordinates_GFp(g, pts[i], x, y, z, bn));
-        ENSURE(BN_is_one(z), EVOTE_ERR_INTERNAL, "make_affine left Z != 1");
-        ENSURE(BN_bn2binpad(x, out[i].x, 32) == 32 && BN_bn2binpad(y, out[i].y, 32) == 32,
-               EVOTE_ERR_INTERNAL, "coordinates");
-    }
-out:
-    BN_free(x);
-    BN_free(y);
-    BN_free(z);
     return ret;
 }
 
@@ -412,13 +386,6 @@ void mix_fb_free(mix_fb *fb) {
         return;
     EC_GROUP_free(fb->grp);
     fb->grp = NULL;
-}
-
-evote_err_t mix_fb_mul(const mix_fb *fb, EC_POINT *out, const BIGNUM *k, BN_CTX *bn) {
-    evote_err_t ret = EVOTE_OK;
-    OSSL_GUARD(EC_POINT_mul(fb->grp, out, k, NULL, NULL, bn));
-out:
-    return ret;
 }
 
 /* out = k·base (fb = NULL: k·G) as our Jacobian point, without the

@@ -112,13 +112,11 @@ bool mix_jp_eq(const mix_jp *a, const mix_jp *b);
 /* Coordinates below p and on the curve (infinity has no mix_pt form). */
 bool mix_pt_on_curve(const mix_pt *p);
 void mix_ap_from_pt(mix_ap *r, const mix_pt *p);
-void mix_ap_to_pt(mix_pt *r, const mix_ap *p);
 void mix_jp_from_pt(mix_jp *r, const mix_pt *p);
 evote_err_t mix_jp_to_pt(mix_pt *out, const mix_jp *p); /* error at infinity */
 /* Many to affine with one inversion (Montgomery's trick); none may be infinity. */
 evote_err_t mix_jps_to_pts(mix_pt *out, const mix_jp *p, size_t n);
 evote_err_t mix_jp_to_ec(EC_POINT *out, const mix_jp *p);
-evote_err_t mix_jp_from_ec(mix_jp *out, const EC_POINT *p);
 
 /* One run of points for mix_msm_segs: scalars from k, or (k = NULL, fill)
  * from the callback, or (k = NULL, !fill) all 1. */
@@ -154,15 +152,10 @@ typedef struct {
 } mix_fb;
 evote_err_t mix_fb_new(mix_fb *fb, const mix_pt *base);
 void mix_fb_free(mix_fb *fb);
-/* out = k·base (+ add, if add != NULL). */
-evote_err_t mix_fb_mul(const mix_fb *fb, EC_POINT *out, const BIGNUM *k, BN_CTX *bn);
-
 /* out = k·base (fb = NULL: the generator G) as a mix_jp, through OpenSSL's
  * constant-time fixed-base comb; tmp, x, y, z are scratch. */
 evote_err_t mix_fb_mul_jp(const mix_fb *fb, mix_jp *out, const BIGNUM *k, EC_POINT *tmp,
                           BIGNUM *x, BIGNUM *y, BIGNUM *z, BN_CTX *bn);
-/* Convert many EC_POINTs to affine mix_pt (one inversion per batch). */
-evote_err_t mix_ec_to_pts(mix_pt *out, EC_POINT **pts, size_t n, BN_CTX *bn);
 
 /* Run fn(arg, start, end, thread_index) over [0, n) in parallel. */
 typedef evote_err_t (*mix_range_fn)(void *arg, size_t start, size_t end, unsigned t);

@@ -210,11 +210,6 @@ void mix_ap_from_pt(mix_ap *r, const mix_pt *p) {
     fe_from_bytes(&r->y, p->y);
 }
 
-void mix_ap_to_pt(mix_pt *r, const mix_ap *p) {
-    fe_to_bytes(r->x, &p->x);
-    fe_to_bytes(r->y, &p->y);
-}
-
 void mix_jp_from_pt(mix_jp *r, const mix_pt *p) {
     fe_from_bytes(&r->X, p->x);
     fe_from_bytes(&r->Y, p->y);
@@ -263,19 +258,6 @@ evote_err_t mix_jp_to_ec(EC_POINT *out, const mix_jp *p) {
     }
     GUARD(mix_jp_to_pt(&a, p));
     GUARD(mix_pt_to_ec(out, &a, NULL));
-out:
-    return ret;
-}
-
-evote_err_t mix_jp_from_ec(mix_jp *out, const EC_POINT *p) {
-    evote_err_t ret = EVOTE_OK;
-    mix_pt a;
-    if (EC_POINT_is_at_infinity(evote_ec_group(), p)) {
-        mix_jp_set_inf(out);
-        goto out;
-    }
-    GUARD(mix_ec_to_pt(&a, p, NULL));
-    mix_jp_from_pt(out, &a);
 out:
     return ret;
 }

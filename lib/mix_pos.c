@@ -464,7 +464,7 @@ evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pt *u, const mix_commit
     mix_pt xp[7];
     BIGNUM *vb = NULL;
     struct batch b;
-    mix_sn v, lA, lC, lFa, lFb, t, t2, acc, zero = {{0, 0, 0, 0}}, one = {{1, 0, 0, 0}};
+    mix_sn v, lA, lC, lFa, lFb, t, t2, acc, zero = {{0, 0, 0, 0}};
     mix_jp res;
     bool dok = false;
 
@@ -559,7 +559,6 @@ evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pt *u, const mix_commit
     mix_sn_sub(&t, &zero, &t);
     xp[6] = st->h[0];
     mix_sn_to_sc(&xk[6], &t);
-    (void)one;
 
     {
         mix_msm_seg seg[NSEG] = {
