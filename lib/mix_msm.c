@@ -347,6 +347,7 @@ struct abk {
     uint8_t *occ;    /* a[b] holds a point */
     uint32_t *stamp; /* batch number of the pending addition */
     uint32_t batch;
+    uint32_t *pend[2]; /* points waiting for a round */
     /* the batch */
     uint32_t *bi;
     const fe **px, **py;
@@ -380,43 +381,61 @@ static void abk_apply(struct abk *k, size_t cnt) {
     }
 }
 
-/* Add ±ap[i] (digit dg[i·nw + w]) into window w's buckets. */
+/* Add ±ap[i] (digit dg[i·nw + w]) into window w's buckets, in rounds: a
+ * point whose bucket already has an addition in this round's batch waits
+ * for the next round; the last few (fewer than an inversion is worth) go
+ * to the Jacobian twins. */
+#define ABK_TAIL 64
 static void abk_window(struct abk *k, mix_jp *jb, const mix_ap *ap, const int16_t *dg,
                        size_t m, unsigned nw, unsigned w, unsigned nb) {
     static const fe zero = {{0, 0, 0, 0}};
     mix_ap *a = k->a + (size_t)w * nb;
     uint8_t *occ = k->occ + (size_t)w * nb;
     uint32_t *stamp = k->stamp + (size_t)w * nb;
-    size_t cnt = 0;
-    k->batch++;
+    uint32_t *cur = k->pend[0], *nxt = k->pend[1], *sw;
+    size_t npend = 0;
     for (size_t i = 0; i < m; i++) {
         int d = dg[i * nw + w];
         if (d == 0)
             continue;
-        unsigned b = (unsigned)(d > 0 ? d : -d) - 1;
-        const fe *y = &ap[i].y;
-        if (d < 0) {
+        if (d < 0)
             fe_sub(&k->ny[i], &zero, &ap[i].y);
-            y = &k->ny[i];
-        }
-        if (stamp[b] == k->batch) {
-            jp_madd(&jb[b], &jb[b], &ap[i].x, y);
-        } else if (!occ[b]) {
-            a[b].x = ap[i].x;
-            a[b].y = *y;
-            occ[b] = 1;
-        } else if (fe_eq(&a[b].x, &ap[i].x)) {
-            jp_madd(&jb[b], &jb[b], &ap[i].x, y);
-        } else {
-            stamp[b] = k->batch;
-            k->bi[cnt] = (uint32_t)((size_t)w * nb + b);
-            k->px[cnt] = &ap[i].x;
-            k->py[cnt] = y;
-            fe_sub(&k->den[cnt], &ap[i].x, &a[b].x);
-            cnt++;
-        }
+        cur[npend++] = (uint32_t)i;
     }
-    abk_apply(k, cnt);
+    while (npend > 0) {
+        size_t cnt = 0, nn = 0;
+        bool tail = npend < ABK_TAIL;
+        k->batch++;
+        for (size_t t = 0; t < npend; t++) {
+            size_t i = cur[t];
+            int d = dg[i * nw + w];
+            unsigned b = (unsigned)(d > 0 ? d : -d) - 1;
+            const fe *y = d > 0 ? &ap[i].y : &k->ny[i];
+            if (tail) {
+                jp_madd(&jb[b], &jb[b], &ap[i].x, y);
+            } else if (stamp[b] == k->batch) {
+                nxt[nn++] = (uint32_t)i;
+            } else if (!occ[b]) {
+                a[b].x = ap[i].x;
+                a[b].y = *y;
+                occ[b] = 1;
+            } else if (fe_eq(&a[b].x, &ap[i].x)) {
+                jp_madd(&jb[b], &jb[b], &ap[i].x, y); /* doubling or cancellation */
+            } else {
+                stamp[b] = k->batch;
+                k->bi[cnt] = (uint32_t)((size_t)w * nb + b);
+                k->px[cnt] = &ap[i].x;
+                k->py[cnt] = y;
+                fe_sub(&k->den[cnt], &ap[i].x, &a[b].x);
+                cnt++;
+            }
+        }
+        abk_apply(k, cnt);
+        sw = cur;
+        cur = nxt;
+        nxt = sw;
+        npend = nn;
+    }
 }
 
 static void abk_free(struct abk *k) {
@@ -429,6 +448,8 @@ static void abk_free(struct abk *k) {
     free(k->ny);
     free(k->den);
     free(k->pre);
+    free(k->pend[0]);
+    free(k->pend[1]);
 }
 
 static evote_err_t abk_alloc(struct abk *k, unsigned nw, unsigned nb, size_t chunk) {
@@ -443,6 +464,8 @@ static evote_err_t abk_alloc(struct abk *k, unsigned nw, unsigned nb, size_t chu
     ALLOC_GUARD(k->ny = malloc(chunk * sizeof(*k->ny)));
     ALLOC_GUARD(k->den = malloc(chunk * sizeof(*k->den)));
     ALLOC_GUARD(k->pre = malloc(chunk * sizeof(*k->pre)));
+    ALLOC_GUARD(k->pend[0] = malloc(chunk * sizeof(*k->pend[0])));
+    ALLOC_GUARD(k->pend[1] = malloc(chunk * sizeof(*k->pend[1])));
 out:
     return ret;
 }
