@@ -11,9 +11,11 @@
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/rand.h>
 
 #include "bench.h"
 #include "internal.h"
+#include "mix_internal.h"
 #include "evote/evote.h"
 
 static double cpu_now(void) {
@@ -112,6 +114,47 @@ static int run(size_t n, unsigned threads, double rate, bool progress, double *t
     return rv == EVOTE_OK ? 0 : 1;
 }
 
+/* The MSM alone on one thread, in CPU seconds per point: ours, OpenSSL's. */
+static int msm_alone(size_t n, double *ours, double *ossl) {
+    mix_pt *pts = malloc(n * sizeof(*pts));
+    mix_sc *k = malloc(n * sizeof(*k));
+    mix_jp *jp = malloc(n * sizeof(*jp)), acc;
+    mix_ap g;
+    mix_pt gp;
+    EC_POINT *r = EC_POINT_new(evote_ec_group());
+    int rv = 1;
+    if (pts == NULL || k == NULL || jp == NULL || r == NULL ||
+        RAND_bytes((unsigned char *)k, (int)(n * sizeof(*k))) != 1)
+        goto out;
+    /* points P_i = P_0 + i·G: cheap to make, no structure the MSM uses */
+    mix_generator(&gp);
+    mix_ap_from_pt(&g, &gp);
+    mix_jp_from_pt(&acc, &gp);
+    mix_jp_dbl(&acc, &acc);
+    for (size_t i = 0; i < n; i++) {
+        mix_jp_add_affine(&acc, &acc, &g);
+        jp[i] = acc;
+    }
+    if (mix_jps_to_pts(pts, jp, n) != EVOTE_OK)
+        goto out;
+    double c0 = cpu_now();
+    if (mix_msm(r, pts, 0, k, n, 1) != EVOTE_OK)
+        goto out;
+    double c1 = cpu_now();
+    if (mix_msm_ossl(r, pts, 0, k, n, 1) != EVOTE_OK)
+        goto out;
+    double c2 = cpu_now();
+    *ours = (c1 - c0) / n;
+    *ossl = (c2 - c1) / n;
+    rv = 0;
+out:
+    free(pts);
+    free(k);
+    free(jp);
+    EC_POINT_free(r);
+    return rv;
+}
+
 int bench_mix(const struct bench_opts *o) {
     double rate = bench_mul_rate();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -122,6 +165,15 @@ int bench_mix(const struct bench_opts *o) {
            "in CPU time)\n",
            rate, crate);
     if (!o->big) {
+        static const size_t msn[2] = {10000, 80000};
+        for (int i = 0; i < 2; i++) {
+            double a, b;
+            if (msm_alone(msn[i], &a, &b) != 0)
+                return 1;
+            printf("mix: MSM of %zu points, 1 thread, CPU time: %.3f mul/point (window %u); "
+                   "OpenSSL EC_POINTs_mul %.3f mul/point; %.1fx\n",
+                   msn[i], a * crate, mix_msm_window(msn[i]), b * crate, b / a);
+        }
         if (run(n, 1, rate, false, &tp, &tv, &cp, &cv) != 0)
             return 1;
         printf("mix: N=%zu, 1 thread:   shuffle+prove %.2f s = %.2f mul/ct, verify %.2f s = "

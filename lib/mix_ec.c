@@ -2,15 +2,17 @@
  * libevote — mix-net arithmetic: affine points, multi-scalar
  * multiplication, fixed-base tables, threads and progress.
  *
- * Multi-scalar multiplication uses EC_POINTs_mul, which on P-256 runs
- * OpenSSL's nistz256 interleaved windowed method (one shared chain of
- * doublings for the whole batch, about a fifth of a full multiplication
- * per point), and fixed bases get their own EC_GROUP copy with the base as
- * generator plus EC_GROUP_precompute_mult (nistz256 then uses a comb
- * table). Both APIs are deprecated in OpenSSL 3 without a replacement that
- * reaches these code paths, hence the local suppression below.
+ * Multi-scalar multiplication lives in lib/mix_msm.c (own arithmetic,
+ * Pippenger); mix_msm_ossl here keeps OpenSSL's EC_POINTs_mul (nistz256's
+ * interleaved windows) as the reference the tests and the benchmark
+ * compare with. Fixed bases get their own EC_GROUP copy with the base as
+ * generator plus EC_GROUP_precompute_mult (nistz256 then uses its
+ * constant-time comb table). These APIs are deprecated in OpenSSL 3
+ * without a replacement that reaches these code paths, hence the local
+ * suppression below.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED /* EC_POINTs_mul, EC_GROUP_precompute_mult */
+#define OPENSSL_SUPPRESS_DEPRECATED /* EC_POINTs_mul, EC_GROUP_precompute_mult,
+                                      EC_POINT_get_Jprojective_coordinates_GFp */
 
 #include <pthread.h>
 #include <stdio.h>
@@ -72,22 +74,20 @@ evote_err_t mix_read_point(evote_bt_reader_t *r, mix_pt *out, EC_POINT *tmp, BN_
            "byte tree: coordinate does not fit 32 bytes");
     memcpy(out->x, x + 1, 32);
     memcpy(out->y, y + 1, 32);
-    GUARD(mix_pt_to_ec(tmp, out, bn));
+    (void)tmp;
+    (void)bn;
+    ENSURE(mix_pt_on_curve(out), EVOTE_ERR_POINT_NOT_ON_CURVE, "point not on P-256");
 out:
     return ret;
 }
 
 evote_err_t mix_read_points(evote_bt_reader_t *r, mix_pt *out, size_t n) {
     evote_err_t ret = EVOTE_OK;
-    EC_POINT *tmp = NULL;
-    BN_CTX *bn = NULL;
     uint32_t cnt;
-    ALLOC_GUARD(tmp = EC_POINT_new(evote_ec_group()));
-    ALLOC_GUARD(bn = BN_CTX_new());
     GUARD(evote_bt_read_node(r, &cnt));
     ENSURE(cnt == n, EVOTE_ERR_BYTETREE, "byte tree: %u elements, expected %zu", cnt, n);
     for (size_t i = 0; i < n; i++) {
-        ret = mix_read_point(r, &out[i], tmp, bn);
+        ret = mix_read_point(r, &out[i], NULL, NULL);
         if (ret != EVOTE_OK) {
             char d[256];
             snprintf(d, sizeof(d), "%s", evote_err_detail());
@@ -96,8 +96,6 @@ evote_err_t mix_read_points(evote_bt_reader_t *r, mix_pt *out, size_t n) {
         }
     }
 out:
-    EC_POINT_free(tmp);
-    BN_CTX_free(bn);
     return ret;
 }
 
@@ -159,42 +157,38 @@ out:
     return ret;
 }
 
-evote_err_t mix_ec_to_pts(mix_pt *out, EC_POINT **pts, size_t n, BN_CTX *bn) {
-    evote_err_t ret = EVOTE_OK;
-    const EC_GROUP *g = evote_ec_group();
-    BIGNUM *x = NULL, *y = NULL, *z = NULL;
-    if (n == 0)
-        return EVOTE_OK;
-    ALLOC_GUARD(x = BN_new());
-    ALLOC_GUARD(y = BN_new());
-    ALLOC_GUARD(z = BN_new());
-    /* One shared inversion (Montgomery's trick) instead of one per point;
-     * afterwards Z = 1 and the projective coordinates are the affine ones. */
-    for (size_t i = 0; i < n; i++)
-        ENSURE(!EC_POINT_is_at_infinity(g, pts[i]), EVOTE_ERR_POINT_INFINITY,
-               "point at infinity");
-    OSSL_GUARD(EC_POINTs_make_affine(g, n, pts, bn));
-    for (size_t i = 0; i < n; i++) {
-        OSSL_GUARD(EC_POINT_get_Jprojective_coordinates_GFp(g, pts[i], x, y, z, bn));
-        ENSURE(BN_is_one(z), EVOTE_ERR_INTERNAL, "make_affine left Z != 1");
-        ENSURE(BN_bn2binpad(x, out[i].x, 32) == 32 && BN_bn2binpad(y, out[i].y, 32) == 32,
-               EVOTE_ERR_INTERNAL, "coordinates");
-    }
-out:
-    BN_free(x);
-    BN_free(y);
-    BN_free(z);
-    return ret;
-}
-
+/* Same checks and error codes as evote_ec_decode, but the square root is
+ * mix_fp's addition chain instead of BN_mod_sqrt: the input list holds 2N
+ * compressed points, and decoding them through BIGNUMs cost about one
+ * multiplication per ciphertext. */
 evote_err_t mix_pt_from_compressed(mix_pt *out, const uint8_t in[EVOTE_POINT_LEN]) {
     evote_err_t ret = EVOTE_OK;
-    EC_POINT *p = NULL;
-    ALLOC_GUARD(p = EC_POINT_new(evote_ec_group()));
-    GUARD(evote_ec_decode(p, in, NULL));
-    GUARD(mix_ec_to_pt(out, p, NULL));
+    static const uint8_t pbe[32] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01,
+                                    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                    0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    fe x, y;
+    memset(out, 0, sizeof(*out));
+    ENSURE(in != NULL, EVOTE_ERR_ARG, "point decode: bad argument");
+    ENSURE(in[0] == 0x02 || in[0] == 0x03, EVOTE_ERR_POINT_INVALID,
+           "point prefix 0x%02x is not 0x02 or 0x03", in[0]);
+    ENSURE(memcmp(in + 1, pbe, 32) < 0, EVOTE_ERR_POINT_INVALID,
+           "point x-coordinate is not below the field prime");
+    fe_from_bytes(&x, in + 1);
+    /* fe_curve_y gives one root; the prefix's parity picks it or p − it */
+    ENSURE(fe_curve_y(&y, &x), EVOTE_ERR_POINT_NOT_ON_CURVE,
+           "no P-256 point has this x-coordinate");
+    memcpy(out->x, in + 1, 32);
+    fe_to_bytes(out->y, &y);
+    if ((out->y[31] & 1) != (in[0] & 1)) {
+        static const fe zero = {{0, 0, 0, 0}};
+        fe_sub(&y, &zero, &y);
+        fe_to_bytes(out->y, &y);
+    }
+    ENSURE(mix_pt_on_curve(out), EVOTE_ERR_POINT_NOT_ON_CURVE, "point is not on P-256");
 out:
-    EC_POINT_free(p);
+    if (ret != EVOTE_OK)
+        memset(out, 0, sizeof(*out));
     return ret;
 }
 
@@ -285,6 +279,8 @@ evote_err_t mix_parallel(size_t n, unsigned threads, mix_range_fn fn, void *arg)
 }
 
 /* ---- multi-scalar multiplication -------------------------------------------- */
+/* OpenSSL's EC_POINTs_mul in chunks: the reference that tests/check_mix.c
+ * and the benchmark compare lib/mix_msm.c's Pippenger with. */
 
 struct msm_job {
     const mix_pt *pts;
@@ -344,8 +340,8 @@ out:
     return ret;
 }
 
-evote_err_t mix_msm(EC_POINT *out, const mix_pt *pts, size_t stride, const mix_sc *k,
-                    size_t n, unsigned threads) {
+evote_err_t mix_msm_ossl(EC_POINT *out, const mix_pt *pts, size_t stride, const mix_sc *k,
+                         size_t n, unsigned threads) {
     evote_err_t ret = EVOTE_OK;
     const EC_GROUP *g = evote_ec_group();
     struct msm_job j = {pts, stride ? stride : sizeof(mix_pt), k, {0}};
@@ -392,10 +388,29 @@ void mix_fb_free(mix_fb *fb) {
     fb->grp = NULL;
 }
 
-evote_err_t mix_fb_mul(const mix_fb *fb, EC_POINT *out, const BIGNUM *k, BN_CTX *bn) {
+/* out = k·base (fb = NULL: k·G) as our Jacobian point, without the
+ * BIGNUM addition and affine conversion: the coordinates nistz256 leaves
+ * are read as they are. tmp, x, y, z are scratch (cleansed by the caller
+ * with the rest: k·base may be secret). */
+evote_err_t mix_fb_mul_jp(const mix_fb *fb, mix_jp *out, const BIGNUM *k, EC_POINT *tmp,
+                          BIGNUM *x, BIGNUM *y, BIGNUM *z, BN_CTX *bn) {
     evote_err_t ret = EVOTE_OK;
-    OSSL_GUARD(EC_POINT_mul(fb->grp, out, k, NULL, NULL, bn));
+    const EC_GROUP *g = fb != NULL ? fb->grp : evote_ec_group();
+    uint8_t b[32];
+    OSSL_GUARD(EC_POINT_mul(g, tmp, k, NULL, NULL, bn));
+    if (EC_POINT_is_at_infinity(g, tmp)) {
+        mix_jp_set_inf(out);
+        goto out;
+    }
+    OSSL_GUARD(EC_POINT_get_Jprojective_coordinates_GFp(g, tmp, x, y, z, bn));
+    ENSURE(BN_bn2binpad(x, b, 32) == 32, EVOTE_ERR_INTERNAL, "coordinates");
+    fe_from_bytes(&out->X, b);
+    ENSURE(BN_bn2binpad(y, b, 32) == 32, EVOTE_ERR_INTERNAL, "coordinates");
+    fe_from_bytes(&out->Y, b);
+    ENSURE(BN_bn2binpad(z, b, 32) == 32, EVOTE_ERR_INTERNAL, "coordinates");
+    fe_from_bytes(&out->Z, b);
 out:
+    OPENSSL_cleanse(b, sizeof(b));
     return ret;
 }
 

@@ -1,19 +1,263 @@
-/* libevote — P-256 field arithmetic for public data (internal, lib/mix_fp.c). */
+/*
+ * libevote — P-256 field arithmetic for public data (internal): inline so
+ * that the point arithmetic in lib/mix_msm.c and the square roots in
+ * lib/mix_fp.c compile to straight-line code. Not constant time.
+ *
+ * Field elements are 4×64-bit little-endian limbs in Montgomery form
+ * (R = 2^256).
+ */
 #ifndef EVOTE_MIX_FP_H
 #define EVOTE_MIX_FP_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct {
     uint64_t v[4];
 } fe;
 
-void fe_mul(fe *r, const fe *a, const fe *b);
-void fe_add(fe *r, const fe *a, const fe *b);
-void fe_sub(fe *r, const fe *a, const fe *b);
-void fe_from_bytes(fe *r, const uint8_t b[32]);
-void fe_to_bytes(uint8_t b[32], const fe *a);
+typedef unsigned __int128 u128;
+
+static const uint64_t FE_P[4] = {0xffffffffffffffffULL, 0x00000000ffffffffULL, 0, 0xffffffff00000001ULL};
+/* R^2 mod p */
+static const fe FE_R2 = {{0x0000000000000003ULL, 0xfffffffbffffffffULL, 0xfffffffffffffffeULL,
+                          0x00000004fffffffdULL}};
+
+/* r = top·2^256 + t reduced once: t − p when that is ≥ 0, without a
+ * branch (the outcome is random, so a branch mispredicts half the time). */
+static inline void fe_csub(uint64_t r[4], const uint64_t t[4], uint64_t top) {
+    uint64_t d[4];
+    u128 b = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 x = (u128)t[i] - FE_P[i] - b;
+        d[i] = (uint64_t)x;
+        b = (x >> 64) & 1;
+    }
+    uint64_t mask = 0 - (uint64_t)(top | ((uint64_t)b ^ 1));
+    for (int i = 0; i < 4; i++)
+        r[i] = (d[i] & mask) | (t[i] & ~mask);
+}
+
+/* Montgomery product a·b·2^-256 mod p: operand scanning interleaved with
+ * the reduction (CIOS) in five registers. Adding m·p (m = t_0) clears
+ * limb 0, adds m·2^32 at limb 1 and m·(2^64 − 2^32 + 1) at limb 3, so a
+ * reduction round costs one multiplication. */
+#define FE_ROW(bi)                                                                             \
+    c = (u128)a0 * (bi) + t0;                                                                  \
+    t0 = (uint64_t)c;                                                                          \
+    c = (u128)a1 * (bi) + t1 + (uint64_t)(c >> 64);                                            \
+    t1 = (uint64_t)c;                                                                          \
+    c = (u128)a2 * (bi) + t2 + (uint64_t)(c >> 64);                                            \
+    t2 = (uint64_t)c;                                                                          \
+    c = (u128)a3 * (bi) + t3 + (uint64_t)(c >> 64);                                            \
+    t3 = (uint64_t)c;                                                                          \
+    c = (u128)t4 + (uint64_t)(c >> 64);                                                        \
+    t4 = (uint64_t)c;                                                                          \
+    t5 = (uint64_t)(c >> 64);
+#define FE_RED()                                                                               \
+    m = t0;                                                                                    \
+    c = (u128)t1 + ((u128)m << 32);                                                            \
+    t0 = (uint64_t)c;                                                                          \
+    c = (u128)t2 + (uint64_t)(c >> 64);                                                        \
+    t1 = (uint64_t)c;                                                                          \
+    c = (u128)m * 0xffffffff00000001ULL + t3 + (uint64_t)(c >> 64);                            \
+    t2 = (uint64_t)c;                                                                          \
+    c = (u128)t4 + (uint64_t)(c >> 64);                                                        \
+    t3 = (uint64_t)c;                                                                          \
+    t4 = t5 + (uint64_t)(c >> 64);
+
+static inline void fe_mul(fe *r, const fe *a, const fe *b) {
+    const uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3];
+    const uint64_t b0 = b->v[0], b1 = b->v[1], b2 = b->v[2], b3 = b->v[3];
+    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5, m, t[4];
+    u128 c;
+    FE_ROW(b0)
+    FE_RED()
+    FE_ROW(b1)
+    FE_RED()
+    FE_ROW(b2)
+    FE_RED()
+    FE_ROW(b3)
+    FE_RED()
+    t[0] = t0;
+    t[1] = t1;
+    t[2] = t2;
+    t[3] = t3;
+    fe_csub(r->v, t, t4);
+}
+#undef FE_ROW
+#undef FE_RED
+
+/* Montgomery square: 10 word products instead of 16, all in registers,
+ * then four reduction rounds: adding m·p (m = limb i) clears limb i, adds
+ * m·2^32 at limb i+1 and m·(2^64 − 2^32 + 1) at limb i+3; the carry out of
+ * limb i+4 waits in `top` for the next round. */
+#define FE_SQRED(x0, x1, x2, x3, x4)                                                          \
+    m = x0;                                                                                    \
+    c = (u128)x1 + ((u128)m << 32);                                                            \
+    x1 = (uint64_t)c;                                                                          \
+    c = (u128)x2 + (uint64_t)(c >> 64);                                                        \
+    x2 = (uint64_t)c;                                                                          \
+    c = (u128)m * 0xffffffff00000001ULL + x3 + (uint64_t)(c >> 64);                            \
+    x3 = (uint64_t)c;                                                                          \
+    c = (u128)x4 + (uint64_t)(c >> 64) + top;                                                  \
+    x4 = (uint64_t)c;                                                                          \
+    top = (uint64_t)(c >> 64);
+
+static inline void fe_sqr(fe *r, const fe *a) {
+    const uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3];
+    uint64_t t0, t1, t2, t3, t4, t5, t6, t7, cy, m, top = 0, t[4];
+    u128 c;
+    c = (u128)a0 * a1;
+    t1 = (uint64_t)c;
+    c = (u128)a0 * a2 + (uint64_t)(c >> 64);
+    t2 = (uint64_t)c;
+    c = (u128)a0 * a3 + (uint64_t)(c >> 64);
+    t3 = (uint64_t)c;
+    t4 = (uint64_t)(c >> 64);
+    c = (u128)a1 * a2 + t3;
+    t3 = (uint64_t)c;
+    c = (u128)a1 * a3 + t4 + (uint64_t)(c >> 64);
+    t4 = (uint64_t)c;
+    t5 = (uint64_t)(c >> 64);
+    c = (u128)a2 * a3 + t5;
+    t5 = (uint64_t)c;
+    t6 = (uint64_t)(c >> 64);
+    t7 = t6 >> 63;
+    t6 = t6 << 1 | t5 >> 63;
+    t5 = t5 << 1 | t4 >> 63;
+    t4 = t4 << 1 | t3 >> 63;
+    t3 = t3 << 1 | t2 >> 63;
+    t2 = t2 << 1 | t1 >> 63;
+    t1 <<= 1;
+    c = (u128)a0 * a0;
+    t0 = (uint64_t)c;
+    cy = (uint64_t)(c >> 64);
+    c = (u128)t1 + cy;
+    t1 = (uint64_t)c;
+    cy = (uint64_t)(c >> 64);
+    c = (u128)a1 * a1 + t2 + cy;
+    t2 = (uint64_t)c;
+    cy = (uint64_t)(c >> 64);
+    c = (u128)t3 + cy;
+    t3 = (uint64_t)c;
+    cy = (uint64_t)(c >> 64);
+    c = (u128)a2 * a2 + t4 + cy;
+    t4 = (uint64_t)c;
+    cy = (uint64_t)(c >> 64);
+    c = (u128)t5 + cy;
+    t5 = (uint64_t)c;
+    cy = (uint64_t)(c >> 64);
+    c = (u128)a3 * a3 + t6 + cy;
+    t6 = (uint64_t)c;
+    t7 += (uint64_t)(c >> 64);
+    FE_SQRED(t0, t1, t2, t3, t4)
+    FE_SQRED(t1, t2, t3, t4, t5)
+    FE_SQRED(t2, t3, t4, t5, t6)
+    FE_SQRED(t3, t4, t5, t6, t7)
+    t[0] = t4;
+    t[1] = t5;
+    t[2] = t6;
+    t[3] = t7;
+    fe_csub(r->v, t, top);
+}
+#undef FE_SQRED
+
+static inline void fe_sqr_n(fe *r, const fe *a, int n) {
+    *r = *a;
+    for (int i = 0; i < n; i++)
+        fe_sqr(r, r);
+}
+
+static inline void fe_add(fe *r, const fe *a, const fe *b) {
+    uint64_t t[4];
+    u128 c = 0;
+    for (int i = 0; i < 4; i++) {
+        c = (u128)a->v[i] + b->v[i] + (uint64_t)(c >> 64);
+        t[i] = (uint64_t)c;
+    }
+    fe_csub(r->v, t, (uint64_t)(c >> 64));
+}
+
+static inline void fe_sub(fe *r, const fe *a, const fe *b) {
+    uint64_t t[4];
+    u128 bw = 0, c = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 d = (u128)a->v[i] - b->v[i] - bw;
+        t[i] = (uint64_t)d;
+        bw = (d >> 64) & 1;
+    }
+    uint64_t mask = 0 - (uint64_t)bw; /* add p back on a borrow, without a branch */
+    for (int i = 0; i < 4; i++) {
+        c = (u128)t[i] + (FE_P[i] & mask) + (uint64_t)(c >> 64);
+        r->v[i] = (uint64_t)c;
+    }
+}
+
+static inline int fe_is_zero(const fe *a) {
+    return (a->v[0] | a->v[1] | a->v[2] | a->v[3]) == 0;
+}
+
+static inline int fe_eq(const fe *a, const fe *b) {
+    return memcmp(a->v, b->v, 32) == 0;
+}
+
+static inline void fe_from_bytes(fe *r, const uint8_t b[32]) {
+    fe t;
+    for (int i = 0; i < 4; i++) {
+        uint64_t w = 0;
+        for (int k = 0; k < 8; k++)
+            w = w << 8 | b[(3 - i) * 8 + k];
+        t.v[i] = w;
+    }
+    fe_mul(r, &t, &FE_R2);
+}
+
+static inline void fe_to_bytes(uint8_t b[32], const fe *a) {
+    fe one = {{1, 0, 0, 0}}, t;
+    fe_mul(&t, a, &one);
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 8; k++)
+            b[(3 - i) * 8 + k] = (uint8_t)(t.v[i] >> (56 - 8 * k));
+}
+
+
+/* 1/a (a ≠ 0) as a^(p−2), along the addition chain of p − 3 then ·a². */
+static inline void fe_inv(fe *r, const fe *a) {
+    fe x2, x4, x8, x16, x32, t;
+    fe_sqr(&x2, a);
+    fe_mul(&x2, &x2, a);
+    fe_sqr_n(&x4, &x2, 2);
+    fe_mul(&x4, &x4, &x2);
+    fe_sqr_n(&x8, &x4, 4);
+    fe_mul(&x8, &x8, &x4);
+    fe_sqr_n(&x16, &x8, 8);
+    fe_mul(&x16, &x16, &x8);
+    fe_sqr_n(&x32, &x16, 16);
+    fe_mul(&x32, &x32, &x16); /* a^(2^32−1) */
+    /* p − 2, from the top: 32 ones, 31 zeros, 1 one, 96 zeros, 32 ones,
+     * 62 ones, 0, 1 */
+    fe_sqr_n(&t, &x32, 32);
+    fe_mul(&t, &t, a);
+    fe_sqr_n(&t, &t, 128);
+    fe_mul(&t, &t, &x32);
+    fe_sqr_n(&t, &t, 32);
+    fe_mul(&t, &t, &x32);
+    fe_sqr_n(&t, &t, 16);
+    fe_mul(&t, &t, &x16);
+    fe_sqr_n(&t, &t, 8);
+    fe_mul(&t, &t, &x8);
+    fe_sqr_n(&t, &t, 4);
+    fe_mul(&t, &t, &x4);
+    fe_sqr_n(&t, &t, 2);
+    fe_mul(&t, &t, &x2);
+    fe_sqr_n(&t, &t, 2);
+    fe_mul(&t, &t, a);
+    *r = t;
+}
+
+
 /* For x (Montgomery form): 1 and y = the smaller square root of x³−3x+b
  * if that is a non-zero square, else 0. */
 int fe_curve_y(fe *y, const fe *x);

@@ -19,6 +19,7 @@
 #include "evote/bytetree.h"
 #include "evote/mix.h"
 #include "internal.h"
+#include "mix_fp.h"
 
 typedef struct {
     uint8_t x[32], y[32];
@@ -86,20 +87,75 @@ void mix_generator(mix_pt *g);
 /* ---- parallel arithmetic ----------------------------------------------- */
 unsigned mix_threads(unsigned requested);
 
-/* Σ k_i·P_i over n points (scalars < n, may be NULL for all-ones). */
+/* Σ k_i·P_i over n points (scalars < 2^256, may be NULL for all-ones), by
+ * Pippenger's bucket method (lib/mix_msm.c). Not constant time. */
 evote_err_t mix_msm(EC_POINT *out, const mix_pt *pts, size_t stride, const mix_sc *k,
                     size_t n, unsigned threads);
+/* The same through OpenSSL's EC_POINTs_mul (reference for tests, bench). */
+evote_err_t mix_msm_ossl(EC_POINT *out, const mix_pt *pts, size_t stride, const mix_sc *k,
+                         size_t n, unsigned threads);
+
+/* ---- own P-256 point arithmetic (lib/mix_msm.c; public data, not
+ * constant time) -------------------------------------------------------- */
+typedef struct {
+    fe x, y; /* affine, Montgomery form, never infinity */
+} mix_ap;
+typedef struct {
+    fe X, Y, Z; /* Jacobian, Montgomery form; Z = 0 is the point at infinity */
+} mix_jp;
+void mix_jp_set_inf(mix_jp *r);
+bool mix_jp_is_inf(const mix_jp *p);
+void mix_jp_dbl(mix_jp *r, const mix_jp *p);
+void mix_jp_add(mix_jp *r, const mix_jp *p, const mix_jp *q);
+void mix_jp_add_affine(mix_jp *r, const mix_jp *p, const mix_ap *q);
+bool mix_jp_eq(const mix_jp *a, const mix_jp *b);
+/* Coordinates below p and on the curve (infinity has no mix_pt form). */
+bool mix_pt_on_curve(const mix_pt *p);
+void mix_ap_from_pt(mix_ap *r, const mix_pt *p);
+void mix_jp_from_pt(mix_jp *r, const mix_pt *p);
+evote_err_t mix_jp_to_pt(mix_pt *out, const mix_jp *p); /* error at infinity */
+/* Many to affine with one inversion (Montgomery's trick); none may be infinity. */
+evote_err_t mix_jps_to_pts(mix_pt *out, const mix_jp *p, size_t n);
+evote_err_t mix_jp_to_ec(EC_POINT *out, const mix_jp *p);
+
+/* One run of points for mix_msm_segs: scalars from k, or (k = NULL, fill)
+ * from the callback, or (k = NULL, !fill) all 1. */
+typedef struct {
+    const mix_pt *pts;
+    size_t stride; /* 0 = sizeof(mix_pt) */
+    const mix_sc *k;
+    size_t n;
+    bool fill;
+} mix_msm_seg;
+/* Write the scalars of points [start, start + m) of segment seg into out.
+ * Called from several threads at once. */
+typedef evote_err_t (*mix_sc_fill)(void *arg, size_t seg, size_t start, size_t m, mix_sc *out);
+/* out = Σ over all segments of k·P (Pippenger, threaded over points). */
+evote_err_t mix_msm_segs(mix_jp *out, const mix_msm_seg *seg, size_t nseg, mix_sc_fill fill,
+                         void *arg, unsigned threads);
+unsigned mix_msm_window(size_t n);
+
+/* ---- scalars mod n as 4×64-bit little-endian limbs ---------------------- */
+typedef struct {
+    uint64_t v[4];
+} mix_sn;
+void mix_sn_from_sc(mix_sn *r, const mix_sc *s); /* s < n */
+void mix_sn_to_sc(mix_sc *r, const mix_sn *a);
+void mix_sn_mont(mix_sn *r, const mix_sn *a, const mix_sn *b); /* a·b/2^256 mod n */
+void mix_sn_to_mont(mix_sn *r, const mix_sn *a);                /* a·2^256 mod n */
+void mix_sn_add(mix_sn *r, const mix_sn *a, const mix_sn *b);
+void mix_sn_sub(mix_sn *r, const mix_sn *a, const mix_sn *b);
+
 /* Fixed-base table for a point (EC_GROUP copy with it as generator). */
 typedef struct {
     EC_GROUP *grp;
 } mix_fb;
 evote_err_t mix_fb_new(mix_fb *fb, const mix_pt *base);
 void mix_fb_free(mix_fb *fb);
-/* out = k·base (+ add, if add != NULL). */
-evote_err_t mix_fb_mul(const mix_fb *fb, EC_POINT *out, const BIGNUM *k, BN_CTX *bn);
-
-/* Convert many EC_POINTs to affine mix_pt (one inversion per batch). */
-evote_err_t mix_ec_to_pts(mix_pt *out, EC_POINT **pts, size_t n, BN_CTX *bn);
+/* out = k·base (fb = NULL: the generator G) as a mix_jp, through OpenSSL's
+ * constant-time fixed-base comb; tmp, x, y, z are scratch. */
+evote_err_t mix_fb_mul_jp(const mix_fb *fb, mix_jp *out, const BIGNUM *k, EC_POINT *tmp,
+                          BIGNUM *x, BIGNUM *y, BIGNUM *z, BN_CTX *bn);
 
 /* Run fn(arg, start, end, thread_index) over [0, n) in parallel. */
 typedef evote_err_t (*mix_range_fn)(void *arg, size_t start, size_t end, unsigned t);

@@ -783,6 +783,349 @@ START_TEST(test_cli_chain) {
 }
 END_TEST
 
+/* ---- own point arithmetic and Pippenger against OpenSSL ------------------- */
+
+static void rand_point(mix_pt *out, EC_POINT *tmp, BIGNUM *k) {
+    ck_assert_int_eq(evote_scalar_random(k), EVOTE_OK);
+    ck_assert_int_eq(EC_POINT_mul(evote_ec_group(), tmp, k, NULL, NULL, NULL), 1);
+    ck_assert_int_eq(mix_ec_to_pt(out, tmp, NULL), EVOTE_OK);
+}
+
+static void assert_jp_is(const mix_jp *j, const EC_POINT *want) {
+    EC_POINT *got = EC_POINT_new(evote_ec_group());
+    ck_assert_ptr_nonnull(got);
+    ck_assert_int_eq(mix_jp_to_ec(got, j), EVOTE_OK);
+    ck_assert_int_eq(EC_POINT_cmp(evote_ec_group(), got, want, NULL), 0);
+    EC_POINT_free(got);
+}
+
+START_TEST(test_point_ops_vs_openssl) {
+    const EC_GROUP *g = evote_ec_group();
+    EC_POINT *P = EC_POINT_new(g), *Q = EC_POINT_new(g), *W = EC_POINT_new(g);
+    BIGNUM *k = BN_new();
+    mix_pt p, q, r;
+    mix_jp jp, jq, jr, jinf;
+    mix_ap aq;
+    ck_assert_ptr_nonnull(P);
+    ck_assert_ptr_nonnull(Q);
+    ck_assert_ptr_nonnull(W);
+    ck_assert_ptr_nonnull(k);
+    mix_jp_set_inf(&jinf);
+    for (int it = 0; it < 20; it++) {
+        rand_point(&p, P, k);
+        rand_point(&q, Q, k);
+        mix_jp_from_pt(&jp, &p);
+        mix_jp_from_pt(&jq, &q);
+        mix_ap_from_pt(&aq, &q);
+        /* a Jacobian P with Z ≠ 1: 2P − P via doubling and (−P) */
+        mix_jp_dbl(&jr, &jp);
+        ck_assert_int_eq(EC_POINT_dbl(g, W, P, NULL), 1);
+        assert_jp_is(&jr, W);
+        /* P + Q, both formulas, also with Z ≠ 1 on the left */
+        ck_assert_int_eq(EC_POINT_add(g, W, P, Q, NULL), 1);
+        mix_jp_add(&jr, &jp, &jq);
+        assert_jp_is(&jr, W);
+        mix_jp_add_affine(&jr, &jp, &aq);
+        assert_jp_is(&jr, W);
+        mix_jp_dbl(&jr, &jp);
+        mix_jp_add_affine(&jr, &jr, &aq); /* 2P + Q */
+        ck_assert_int_eq(EC_POINT_dbl(g, W, P, NULL), 1);
+        ck_assert_int_eq(EC_POINT_add(g, W, W, Q, NULL), 1);
+        assert_jp_is(&jr, W);
+        mix_jp_dbl(&jr, &jq);
+        mix_jp_add(&jr, &jp, &jr); /* P + 2Q, both Z ≠ 1 after the double */
+        ck_assert_int_eq(EC_POINT_dbl(g, W, Q, NULL), 1);
+        ck_assert_int_eq(EC_POINT_add(g, W, W, P, NULL), 1);
+        assert_jp_is(&jr, W);
+        /* Q + Q through the addition formulas: the doubling branch */
+        mix_jp_add(&jr, &jq, &jq);
+        ck_assert_int_eq(EC_POINT_dbl(g, W, Q, NULL), 1);
+        assert_jp_is(&jr, W);
+        mix_jp_add_affine(&jr, &jq, &aq);
+        assert_jp_is(&jr, W);
+        mix_jp_dbl(&jr, &jq);
+        mix_jp_add(&jr, &jr, &jr); /* 4Q with Z ≠ 1 */
+        ck_assert_int_eq(EC_POINT_dbl(g, W, W, NULL), 1);
+        assert_jp_is(&jr, W);
+        /* Q + (−Q) = infinity, both formulas */
+        mix_ap naq = aq;
+        mix_jp njq;
+        ck_assert_int_eq(EC_POINT_copy(W, Q), 1);
+        ck_assert_int_eq(EC_POINT_invert(g, W, NULL), 1);
+        ck_assert_int_eq(mix_ec_to_pt(&r, W, NULL), EVOTE_OK);
+        mix_ap_from_pt(&naq, &r);
+        mix_jp_from_pt(&njq, &r);
+        mix_jp_add_affine(&jr, &jq, &naq);
+        ck_assert(mix_jp_is_inf(&jr));
+        mix_jp_add(&jr, &jq, &njq);
+        ck_assert(mix_jp_is_inf(&jr));
+        mix_jp_dbl(&jr, &jq);
+        mix_jp_add(&jr, &jr, &njq);
+        mix_jp_add(&jr, &jr, &njq); /* 2Q − Q − Q, Z ≠ 1 */
+        ck_assert(mix_jp_is_inf(&jr));
+        /* infinity on either side and doubled */
+        mix_jp_add(&jr, &jinf, &jq);
+        assert_jp_is(&jr, Q);
+        mix_jp_add(&jr, &jq, &jinf);
+        assert_jp_is(&jr, Q);
+        mix_jp_add_affine(&jr, &jinf, &aq);
+        assert_jp_is(&jr, Q);
+        mix_jp_dbl(&jr, &jinf);
+        ck_assert(mix_jp_is_inf(&jr));
+        ck_assert(mix_jp_eq(&jinf, &jinf));
+        ck_assert(!mix_jp_eq(&jinf, &jq));
+        mix_jp_dbl(&jr, &jq);
+        mix_jp_add(&jr, &jr, &njq); /* Q with Z ≠ 1 */
+        ck_assert(mix_jp_eq(&jr, &jq));
+        ck_assert(!mix_jp_eq(&jr, &jp));
+        ck_assert_int_eq(mix_jp_to_pt(&r, &jr), EVOTE_OK);
+        ck_assert(mix_pt_eq(&r, &q));
+    }
+    /* to affine refuses infinity */
+    ck_assert_int_eq(mix_jp_to_pt(&r, &jinf), EVOTE_ERR_POINT_INFINITY);
+    EC_POINT_free(P);
+    EC_POINT_free(Q);
+    EC_POINT_free(W);
+    BN_free(k);
+}
+END_TEST
+
+/* Scalar shapes: 0 random, 1 zero, 2 one, 3 n−1, 4 128-bit, 5 mixed. */
+static void fill_scalars(mix_sc *k, size_t n, int shape) {
+    BIGNUM *x = BN_new();
+    ck_assert_ptr_nonnull(x);
+    for (size_t i = 0; i < n; i++) {
+        int sh = shape == 5 ? (int)(i % 5) : shape;
+        switch (sh) {
+        case 0:
+            ck_assert_int_eq(evote_scalar_random(x), EVOTE_OK);
+            break;
+        case 1:
+            BN_zero(x);
+            break;
+        case 2:
+            ck_assert_int_eq(BN_one(x), 1);
+            break;
+        case 3:
+            ck_assert_ptr_nonnull(BN_copy(x, evote_ec_order()));
+            ck_assert_int_eq(BN_sub_word(x, 1), 1);
+            break;
+        default:
+            ck_assert_int_eq(BN_rand(x, 128, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY), 1);
+        }
+        ck_assert_int_eq(BN_bn2binpad(x, k[i].b, 32), 32);
+    }
+    BN_free(x);
+}
+
+START_TEST(test_msm_vs_openssl) {
+    static const size_t sizes[] = {1, 2, 3, 17, 300, 5000};
+    const EC_GROUP *g = evote_ec_group();
+    size_t nmax = 5000;
+    mix_pt *pts = malloc(nmax * sizeof(*pts));
+    mix_sc *k = malloc(nmax * sizeof(*k));
+    EC_POINT *T = EC_POINT_new(g), *A = EC_POINT_new(g), *B = EC_POINT_new(g);
+    BIGNUM *x = BN_new();
+    ck_assert(pts && k && T && A && B && x);
+    for (size_t i = 0; i < nmax; i++) {
+        if (i % 7 == 3 && i > 0)
+            pts[i] = pts[i - 1]; /* repeated points: bucket doublings */
+        else if (i % 11 == 5) {  /* P and −P: cancellations */
+            ck_assert_int_eq(mix_pt_to_ec(T, &pts[i - 1], NULL), EVOTE_OK);
+            ck_assert_int_eq(EC_POINT_invert(g, T, NULL), 1);
+            ck_assert_int_eq(mix_ec_to_pt(&pts[i], T, NULL), EVOTE_OK);
+        } else
+            rand_point(&pts[i], T, x);
+    }
+    for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+        size_t n = sizes[si];
+        if (evt_quick() && n > 300)
+            continue;
+        for (int shape = 0; shape <= 5; shape++) {
+            fill_scalars(k, n, shape);
+            if (shape == 4 && n > 2)
+                k[2] = k[1]; /* equal scalars on equal points */
+            for (unsigned th = 1; th <= 2; th++) {
+                ck_assert_int_eq(mix_msm(A, pts, 0, k, n, th), EVOTE_OK);
+                ck_assert_int_eq(mix_msm_ossl(B, pts, 0, k, n, th), EVOTE_OK);
+                ck_assert_int_eq(EC_POINT_cmp(g, A, B, NULL), 0);
+            }
+        }
+        /* all ones */
+        ck_assert_int_eq(mix_msm(A, pts, 0, NULL, n, 2), EVOTE_OK);
+        ck_assert_int_eq(mix_msm_ossl(B, pts, 0, NULL, n, 1), EVOTE_OK);
+        ck_assert_int_eq(EC_POINT_cmp(g, A, B, NULL), 0);
+    }
+    /* P·1 + P·(n−1) = infinity through the buckets */
+    pts[1] = pts[0];
+    fill_scalars(k, 1, 2);
+    fill_scalars(k + 1, 1, 3);
+    ck_assert_int_eq(mix_msm(A, pts, 0, k, 2, 1), EVOTE_OK);
+    ck_assert(EC_POINT_is_at_infinity(g, A));
+    /* the window grows with n, within bounds */
+    ck_assert_uint_ge(mix_msm_window(80000), mix_msm_window(1000));
+    ck_assert_uint_le(mix_msm_window((size_t)1 << 40), 15);
+    free(pts);
+    free(k);
+    EC_POINT_free(T);
+    EC_POINT_free(A);
+    EC_POINT_free(B);
+    BN_free(x);
+}
+END_TEST
+
+struct fill_arg {
+    const mix_sc *k[3];
+};
+
+static evote_err_t fill_from(void *arg, size_t seg, size_t start, size_t m, mix_sc *out) {
+    struct fill_arg *f = arg;
+    memcpy(out, f->k[seg] + start, m * sizeof(*out));
+    return EVOTE_OK;
+}
+
+START_TEST(test_msm_segments) {
+    const EC_GROUP *g = evote_ec_group();
+    size_t n = evt_quick() ? 700 : 3000;
+    mix_pt *pts = malloc(3 * n * sizeof(*pts));
+    mix_sc *k = malloc(3 * n * sizeof(*k));
+    EC_POINT *T = EC_POINT_new(g), *A = EC_POINT_new(g), *S = EC_POINT_new(g);
+    BIGNUM *x = BN_new();
+    mix_jp r;
+    ck_assert(pts && k && T && A && S && x);
+    for (size_t i = 0; i < 3 * n; i++)
+        rand_point(&pts[i], T, x);
+    fill_scalars(k, 3 * n, 5);
+    struct fill_arg fa = {{NULL, k + n, NULL}};
+    /* segment 0 explicit scalars, 1 from the callback, 2 all ones (stride 2) */
+    mix_msm_seg seg[3] = {{pts, 0, k, n, false},
+                          {pts + n, 0, NULL, n, true},
+                          {pts + 2 * n, 2 * sizeof(mix_pt), NULL, n / 2, false}};
+    for (unsigned th = 1; th <= 2; th++) {
+        ck_assert_int_eq(mix_msm_segs(&r, seg, 3, fill_from, &fa, th), EVOTE_OK);
+        ck_assert_int_eq(mix_msm_ossl(S, pts, 0, k, 2 * n, 1), EVOTE_OK);
+        ck_assert_int_eq(mix_msm_ossl(T, pts + 2 * n, 2 * sizeof(mix_pt), NULL, n / 2, 1),
+                         EVOTE_OK);
+        ck_assert_int_eq(EC_POINT_add(g, S, S, T, NULL), 1);
+        assert_jp_is(&r, S);
+    }
+    free(pts);
+    free(k);
+    EC_POINT_free(T);
+    EC_POINT_free(A);
+    EC_POINT_free(S);
+    BN_free(x);
+}
+END_TEST
+
+START_TEST(test_scalar_arith_vs_bn) {
+    const BIGNUM *q = evote_ec_order();
+    BIGNUM *a = BN_new(), *b = BN_new(), *w = BN_new(), *got = BN_new();
+    BN_CTX *bn = BN_CTX_new();
+    ck_assert(a && b && w && got && bn);
+    for (int it = 0; it < 200; it++) {
+        mix_sc sa, sb, sr;
+        mix_sn na, nb, nr, nbm;
+        int shape = it % 4;
+        fill_scalars(&sa, 1, it % 6 == 5 ? 0 : it % 6);
+        fill_scalars(&sb, 1, shape == 0 ? 3 : 0);
+        ck_assert_ptr_nonnull(BN_bin2bn(sa.b, 32, a));
+        ck_assert_ptr_nonnull(BN_bin2bn(sb.b, 32, b));
+        mix_sn_from_sc(&na, &sa);
+        mix_sn_from_sc(&nb, &sb);
+        /* a·b through a Montgomery-form b */
+        mix_sn_to_mont(&nbm, &nb);
+        mix_sn_mont(&nr, &na, &nbm);
+        mix_sn_to_sc(&sr, &nr);
+        ck_assert_int_eq(BN_mod_mul(w, a, b, q, bn), 1);
+        ck_assert_ptr_nonnull(BN_bin2bn(sr.b, 32, got));
+        ck_assert_int_eq(BN_cmp(w, got), 0);
+        mix_sn_add(&nr, &na, &nb);
+        mix_sn_to_sc(&sr, &nr);
+        ck_assert_int_eq(BN_mod_add(w, a, b, q, bn), 1);
+        ck_assert_ptr_nonnull(BN_bin2bn(sr.b, 32, got));
+        ck_assert_int_eq(BN_cmp(w, got), 0);
+        mix_sn_sub(&nr, &na, &nb);
+        mix_sn_to_sc(&sr, &nr);
+        ck_assert_int_eq(BN_mod_sub(w, a, b, q, bn), 1);
+        ck_assert_ptr_nonnull(BN_bin2bn(sr.b, 32, got));
+        ck_assert_int_eq(BN_cmp(w, got), 0);
+    }
+    BN_free(a);
+    BN_free(b);
+    BN_free(w);
+    BN_free(got);
+    BN_CTX_free(bn);
+}
+END_TEST
+
+START_TEST(test_on_curve_vs_openssl) {
+    const EC_GROUP *g = evote_ec_group();
+    EC_POINT *T = EC_POINT_new(g);
+    BIGNUM *k = BN_new();
+    mix_pt p, q;
+    static const uint8_t pbe[32] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 0,
+                                    0,    0,    0,    0,    0, 0, 0, 0, 0, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    ck_assert(T && k);
+    for (int it = 0; it < 50; it++) {
+        rand_point(&p, T, k);
+        ck_assert(mix_pt_on_curve(&p));
+        ck_assert_int_eq(mix_pt_to_ec(T, &p, NULL), EVOTE_OK);
+        q = p;
+        q.y[it % 32] ^= (uint8_t)(1u << (it % 8));
+        ck_assert(!mix_pt_on_curve(&q));
+        ck_assert_int_ne(mix_pt_to_ec(T, &q, NULL), EVOTE_OK);
+        q = p;
+        q.x[31 - it % 32] ^= 0x10;
+        ck_assert(!mix_pt_on_curve(&q));
+    }
+    /* coordinates p and above are refused even if they reduce to a point */
+    mix_generator(&p);
+    q = p;
+    memcpy(q.x, pbe, 32);
+    ck_assert(!mix_pt_on_curve(&q));
+    q = p;
+    memset(q.y, 0xff, 32);
+    ck_assert(!mix_pt_on_curve(&q));
+    ck_assert(mix_pt_on_curve(&p));
+    EC_POINT_free(T);
+    BN_free(k);
+}
+END_TEST
+
+START_TEST(test_decompress_vs_openssl) {
+    const EC_GROUP *g = evote_ec_group();
+    EC_POINT *T = EC_POINT_new(g), *U = EC_POINT_new(g);
+    BIGNUM *k = BN_new();
+    uint8_t enc[33];
+    mix_pt p, q;
+    ck_assert(T && U && k);
+    for (int it = 0; it < 60; it++) {
+        rand_point(&p, T, k);
+        ck_assert_int_eq(evote_ec_encode(enc, T, NULL), EVOTE_OK);
+        ck_assert_int_eq(mix_pt_from_compressed(&q, enc), EVOTE_OK);
+        ck_assert(mix_pt_eq(&p, &q));
+        /* an x with no point, or a flipped bit: same verdict as OpenSSL */
+        enc[1 + it % 32] ^= (uint8_t)(1u << (it % 8));
+        evote_err_t want = evote_ec_decode(U, enc, NULL);
+        ck_assert_int_eq(mix_pt_from_compressed(&q, enc), want);
+        if (want == EVOTE_OK) {
+            ck_assert_int_eq(mix_ec_to_pt(&p, U, NULL), EVOTE_OK);
+            ck_assert(mix_pt_eq(&p, &q));
+        }
+    }
+    memset(enc, 0xff, sizeof(enc));
+    enc[0] = 0x02;
+    ck_assert_int_eq(mix_pt_from_compressed(&q, enc), EVOTE_ERR_POINT_INVALID);
+    enc[0] = 0x04;
+    ck_assert_int_eq(mix_pt_from_compressed(&q, enc), EVOTE_ERR_POINT_INVALID);
+    EC_POINT_free(T);
+    EC_POINT_free(U);
+    BN_free(k);
+}
+END_TEST
+
 static Suite *mix_suite(void) {
     Suite *s = suite_create("mix");
     TCase *tc = tcase_create("core");
@@ -807,6 +1150,15 @@ static Suite *mix_suite(void) {
     tcase_add_test(tc, test_cli_fixtures);
     tcase_add_test(tc, test_cli_chain);
     suite_add_tcase(s, tc);
+    TCase *ta = tcase_create("arith");
+    tcase_set_timeout(ta, 300);
+    tcase_add_test(ta, test_point_ops_vs_openssl);
+    tcase_add_test(ta, test_msm_vs_openssl);
+    tcase_add_test(ta, test_msm_segments);
+    tcase_add_test(ta, test_scalar_arith_vs_bn);
+    tcase_add_test(ta, test_on_curve_vs_openssl);
+    tcase_add_test(ta, test_decompress_vs_openssl);
+    suite_add_tcase(s, ta);
     return s;
 }
 
