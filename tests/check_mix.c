@@ -183,6 +183,12 @@ START_TEST(test_protinfo_refusals) {
         {"</protocol>", "</protocol><protocol>"},
         {"<protocol>", "<protocol><<"},
         {"Swedish Election", "Swedish \xc3\xa9lection"},
+        /* VMN's schema (PROTOCOL 14.1): every element, in order */
+        {"<maxciph>0</maxciph>", ""},
+        {"<vbitlen>128</vbitlen>", ""},
+        {"<hint>127.0.0.1:4041</hint>", ""},
+        {"<corr>noninteractive</corr>", ""},
+        {"<keywidth>1</keywidth>", "<keywidth>1</keywidth><width>1</width>"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         ck_assert_msg(parse_edited(cases[i][0], cases[i][1]) == EVOTE_ERR_PROTINFO,
