@@ -2,8 +2,8 @@
 # Interop evidence until Verificatum's own vmnv can be run here: the
 # independent Python verifier (tests/vectors/vmn_verify.py, written from
 # VERIFICATUM.md and vmnv's protInfo schema, standard library only) accepts
-# both Verificatum fixtures and chains that `evote mix` writes (N = 5 and 20,
-# one and two parties), and rejects single-byte flips in chosen files of
+# both Verificatum fixtures and chains that `evote mix` writes (N = 1, 2, 5
+# and 20, one to three parties), and rejects single-byte flips in chosen files of
 # each. `evote mix verify` agrees on every case. Skipped (77) without python3.
 set -euo pipefail
 : "${EVOTE_CLI:?}" "${EVOTE_SOURCE_DIR:?}"
@@ -83,7 +83,7 @@ cat > manifest.json <<'EOF'
 }
 EOF
 C=(--manifest manifest.json --contest district-1 --pubkey pk.pem --quiet)
-for n in 5 20; do
+for n in 1 2 5 20; do
   python3 "$vec/mix_testlist.py" "$n" pk.pem box.bt
   rm -rf "chain$n" && mkdir "chain$n"
   "$EVOTE_CLI" mix "${C[@]}" --party 1 --in box.bt --out "chain$n/mix" >/dev/null
@@ -94,6 +94,13 @@ for n in 5 20; do
   accept "chain$n/protInfo.xml" "chain$n/mix"
   # the input the chain claims is the box export list
   cmp -s box.bt "chain$n/mix/Ciphertexts.bt" || fail "Ciphertexts.bt is not the box list"
+  if [ "$n" -le 2 ]; then # the smallest lists: a third party, no flips
+    "$EVOTE_CLI" mix "${C[@]}" --party 3 --in box.bt --out "chain$n/mix" >/dev/null
+    cp "chain$n/mix/protInfo.xml" "chain$n/protInfo.xml"
+    accept "chain$n/protInfo.xml" "chain$n/mix"
+    echo "  N = $n: three parties accepted"
+    continue
+  fi
   mid=$((5 + 5 + n * 81 / 2 + 40))
   # k_B of the middle element of party 1; the last byte of party 2's k_F;
   # a point of party 2's commitment; the input and the intermediate list
