@@ -10,14 +10,15 @@
 static void usage_mix(FILE *f) {
     fprintf(f,
             "usage: evote mix --manifest MANIFEST --contest ID --public-key PK.pem\n"
-            "                 --party K [--in LIST.bt] --out CHAINDIR [--threads T] [--quiet]\n\n"
+            "                 --party K --in LIST.bt --out CHAINDIR [--threads T] [--quiet]\n\n"
             "Run mix party K (1, 2, ...) of the contest's mix chain: re-encrypt and\n"
             "secretly permute its input and append a Terelius-Wikstrom proof of\n"
             "shuffle in Verificatum's format to CHAINDIR (docs/PROTOCOL.md 14).\n"
-            "Party 1 takes LIST.bt (the box export's ciphertext list) and creates\n"
-            "CHAINDIR; party K > 1 takes the output of party K-1 from CHAINDIR (if\n"
-            "--in is given it must be that list). Progress goes to stderr when it is a\n"
-            "terminal; --quiet silences it.\n");
+            "LIST.bt is the box export's ciphertext list. Party 1 mixes it and\n"
+            "creates CHAINDIR; party K > 1 first verifies every party of CHAINDIR\n"
+            "from LIST.bt, refuses (naming the party and the check) if anything\n"
+            "fails, and mixes the verified output of party K-1. Progress goes to\n"
+            "stderr when it is a terminal; --quiet silences it.\n");
 }
 
 static void usage_verify(FILE *f) {
@@ -120,7 +121,7 @@ int cmd_mix(int argc, char **argv) {
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     if (optind != argc || !a.manifest || !a.contest || !a.pubkey || !a.out || !a.party ||
-        (a.party == 1 && !a.in)) {
+        !a.in) {
         usage_mix(stderr);
         return 2;
     }
@@ -129,8 +130,7 @@ int cmd_mix(int argc, char **argv) {
     rc = 1;
     evote_mix_opts_t o = {a.threads, !a.quiet};
     (void)n;
-    rv = a.in != NULL ? evote_mix_run_file(p, pk, a.in, a.party, a.out, &o)
-                      : evote_mix_run(p, pk, NULL, 0, a.party, a.out, &o);
+    rv = evote_mix_run_file(p, pk, a.in, a.party, a.out, &o);
     if (rv != EVOTE_OK) {
         cli_fail(rv, "mix");
         goto out;

@@ -396,10 +396,14 @@ static evote_err_t parse_small_uint(const char *dir, const char *name, unsigned 
     return EVOTE_OK;
 }
 
-evote_err_t evote_mix_verify_dir(const evote_mix_params_t *params, const char *dir,
-                                 const uint8_t *pk, const evote_ct_t *in, size_t n_in,
-                                 const evote_mix_opts_t *opts, evote_mix_report_t *report,
-                                 evote_ct_t **final_out, size_t *final_n) {
+/* Verify dir. The expected input is `in` (compressed) or `in_ctl` (parsed),
+ * or neither; the verified final list goes to final_out (compressed) and/or
+ * final_ctl (parsed, caller frees). */
+static evote_err_t verify_impl(const evote_mix_params_t *params, const char *dir,
+                               const uint8_t *pk, const evote_ct_t *in, size_t n_in,
+                               const mix_ctl *in_ctl, const evote_mix_opts_t *opts,
+                               evote_mix_report_t *report, evote_ct_t **final_out,
+                               size_t *final_n, mix_ctl *final_ctl) {
     evote_err_t ret = EVOTE_OK;
     evote_mix_report_t dummy;
     struct vctx vx = {report ? report : &dummy, 0};
@@ -416,6 +420,8 @@ evote_err_t evote_mix_verify_dir(const evote_mix_params_t *params, const char *d
 
     ENSURE(params != NULL && dir != NULL, EVOTE_ERR_ARG, "mix verify: bad argument");
     memset(vx.rep, 0, sizeof(*vx.rep));
+    if (final_ctl != NULL)
+        memset(final_ctl, 0, sizeof(*final_ctl));
     if (final_out != NULL)
         *final_out = NULL;
     if (final_n != NULL)
@@ -474,7 +480,7 @@ evote_err_t evote_mix_verify_dir(const evote_mix_params_t *params, const char *d
     d = NULL;
     n = w.n;
     vx.rep->n = n;
-    if (in != NULL && !ctl_eq_cts(&w, in, n_in)) {
+    if ((in != NULL && !ctl_eq_cts(&w, in, n_in)) || (in_ctl != NULL && !ctl_eq(&w, in_ctl))) {
         ret = evote_fail(EVOTE_ERR_SHUFFLE_PROOF, "not the list given as input");
         VCHECK(ret, "input list", "Ciphertexts.bt");
     }
@@ -550,6 +556,10 @@ evote_err_t evote_mix_verify_dir(const evote_mix_params_t *params, const char *d
         if (final_n != NULL)
             *final_n = n;
     }
+    if (final_ctl != NULL) {
+        *final_ctl = w;
+        memset(&w, 0, sizeof(w));
+    }
     mix_progress_done(&prog);
 out:
     free(d);
@@ -561,6 +571,14 @@ out:
     mix_commit_free(&c);
     mix_reply_free(&r);
     return ret;
+}
+
+evote_err_t evote_mix_verify_dir(const evote_mix_params_t *params, const char *dir,
+                                 const uint8_t *pk, const evote_ct_t *in, size_t n_in,
+                                 const evote_mix_opts_t *opts, evote_mix_report_t *report,
+                                 evote_ct_t **final_out, size_t *final_n) {
+    return verify_impl(params, dir, pk, in, n_in, NULL, opts, report, final_out, final_n,
+                       NULL);
 }
 
 /* ---- running a party ------------------------------------------------------------------ */
@@ -686,7 +704,6 @@ static evote_err_t run_common(const evote_mix_params_t *params,
     uint8_t *d = NULL;
     size_t len = 0;
     unsigned have = 0;
-    char name[64];
 
     ENSURE(params != NULL && pk != NULL && dir != NULL && party >= 1 && party <= 25,
            EVOTE_ERR_ARG, "mix run: bad argument");
@@ -736,16 +753,24 @@ static evote_err_t run_common(const evote_mix_params_t *params,
             ENSURE(mix_pt_eq(&want, &Y), EVOTE_ERR_KEY_MISMATCH,
                    "%s was mixed under another public key", dir);
         }
-        snprintf(name, sizeof(name), "proofs/Ciphertexts%02u.bt", party - 1);
-        GUARD(read_in(dir, name, MIX_FILE_MAX, &d, &len));
-        GUARD(mix_ctl_parse(d, len, &w));
-        if (in != NULL) {
-            ENSURE(ctl_eq_cts(&w, in, n), EVOTE_ERR_STATE,
-                   "the input list is not the output of party %02u in %s", party - 1, dir);
+        /* Never extend a chain that does not verify: check every party so far
+         * (from the box export list, when given) and mix the verified output. */
+        {
+            evote_mix_params_t vp = *params;
+            evote_mix_report_t rep;
+            if (vp.nopart < have)
+                vp.nopart = have;
+            vp.thres = 1;
+            ret = verify_impl(&vp, dir, pk, in, n, in_path != NULL ? &given : NULL, opts, &rep,
+                              NULL, NULL, &w);
+            if (ret != EVOTE_OK) {
+                char det[600];
+                snprintf(det, sizeof(det), "%s", evote_err_detail());
+                ret = evote_fail(ret, "refusing to mix: the chain in %s does not verify: %s",
+                                 dir, det);
+                goto out;
+            }
         }
-        if (in_path != NULL)
-            ENSURE(ctl_eq(&given, &w), EVOTE_ERR_STATE,
-                   "%s is not the output of party %02u in %s", in_path, party - 1, dir);
     }
     GUARD(mix_run_party(params, pk, &w, party, dir, opts, NULL));
 out:

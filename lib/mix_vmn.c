@@ -249,6 +249,7 @@ evote_err_t evote_mix_params_parse(evote_mix_params_t **out, const uint8_t *xml,
     char name[32], val[8192];
     char *values[sizeof(k_top) / sizeof(k_top[0])] = {0};
     unsigned nparty = 0;
+    int ntop = 0; /* top-level elements seen, in schema order */
 
     ENSURE(out != NULL && xml != NULL, EVOTE_ERR_ARG, "protInfo: bad argument");
     *out = NULL;
@@ -271,7 +272,12 @@ evote_err_t evote_mix_params_parse(evote_mix_params_t **out, const uint8_t *xml,
         }
         GUARD(px_open(&x, name, sizeof(name)));
         if (strcmp(name, "party") == 0) {
-            bool seen[8] = {false};
+            /* VMN's schema: parties follow every top-level element, each with
+             * exactly these fields in this order (PROTOCOL 14.1). */
+            int nf = 0;
+            ENSURE(k_top[ntop] == NULL, EVOTE_ERR_PROTINFO,
+                   "protInfo.xml: <party> before <%s>", k_top[ntop]);
+            ENSURE(nparty < 25, EVOTE_ERR_PROTINFO, "protInfo.xml: more than 25 parties");
             for (;;) {
                 GUARD(px_misc(&x));
                 if (px_starts(&x, "</party>")) {
@@ -282,12 +288,15 @@ evote_err_t evote_mix_params_parse(evote_mix_params_t **out, const uint8_t *xml,
                 int k = tag_index(k_party, name);
                 ENSURE(k >= 0, EVOTE_ERR_PROTINFO, "protInfo.xml: unknown party field <%s>",
                        name);
-                ENSURE(!seen[k], EVOTE_ERR_PROTINFO, "protInfo.xml: party field <%s> twice",
-                       name);
-                seen[k] = true;
+                ENSURE(k == nf, EVOTE_ERR_PROTINFO,
+                       "protInfo.xml: party field <%s> out of place (VMN's schema wants <%s>)",
+                       name, k_party[nf] != NULL ? k_party[nf] : "</party>");
+                nf++;
                 GUARD(px_text(&x, val, sizeof(val)));
                 GUARD(px_close(&x, name));
             }
+            ENSURE(k_party[nf] == NULL, EVOTE_ERR_PROTINFO,
+                   "protInfo.xml: party %u lacks <%s>", nparty + 1, k_party[nf]);
             nparty++;
             continue;
         }
@@ -295,6 +304,10 @@ evote_err_t evote_mix_params_parse(evote_mix_params_t **out, const uint8_t *xml,
         ENSURE(k >= 0, EVOTE_ERR_PROTINFO, "protInfo.xml: unsupported element <%s>", name);
         ENSURE(values[k] == NULL, EVOTE_ERR_PROTINFO, "protInfo.xml: <%s> appears twice",
                name);
+        ENSURE(nparty == 0 && k == ntop, EVOTE_ERR_PROTINFO,
+               "protInfo.xml: <%s> out of place (VMN's schema wants <%s> here)", name,
+               k_top[ntop] != NULL ? k_top[ntop] : "party");
+        ntop++;
         GUARD(px_text(&x, val, sizeof(val)));
         GUARD(px_close(&x, name));
         ALLOC_GUARD(values[k] = strdup(val));
@@ -302,12 +315,9 @@ evote_err_t evote_mix_params_parse(evote_mix_params_t **out, const uint8_t *xml,
     GUARD(px_misc(&x));
     ENSURE(x.pos == x.len, EVOTE_ERR_PROTINFO, "protInfo.xml: content after </protocol>");
 
-    static const char *const required[] = {"version", "sid",    "nopart",   "statdist",
-                                           "thres",   "pgroup", "keywidth", "vbitlenro",
-                                           "ebitlenro", "prg",  "rohash",   "width", NULL};
-    for (int i = 0; required[i] != NULL; i++)
-        ENSURE(values[tag_index(k_top, required[i])] != NULL, EVOTE_ERR_PROTINFO,
-               "protInfo.xml: <%s> is missing", required[i]);
+    /* every element of VMN's schema is required (minOccurs = 1) */
+    ENSURE(k_top[ntop] == NULL, EVOTE_ERR_PROTINFO, "protInfo.xml: <%s> is missing",
+           k_top[ntop]);
 #define V(tag) values[tag_index(k_top, tag)]
     ENSURE(strcmp(V("version"), VMN_VERSION) == 0, EVOTE_ERR_PROTINFO,
            "protInfo.xml: version %.32s is not supported (only " VMN_VERSION ")",
@@ -322,7 +332,7 @@ evote_err_t evote_mix_params_parse(evote_mix_params_t **out, const uint8_t *xml,
            "protInfo.xml: prg %.32s is not supported (only SHA-256)", V("prg"));
     ENSURE(strcmp(V("rohash"), "SHA-256") == 0, EVOTE_ERR_PROTINFO,
            "protInfo.xml: rohash %.32s is not supported (only SHA-256)", V("rohash"));
-    ENSURE(V("corr") == NULL || strcmp(V("corr"), "noninteractive") == 0,
+    ENSURE(strcmp(V("corr"), "noninteractive") == 0,
            EVOTE_ERR_PROTINFO, "protInfo.xml: only non-interactive proofs are supported");
     GUARD(parse_u32("statdist", V("statdist"), 0, 256, &p->statdist));
     GUARD(parse_u32("vbitlenro", V("vbitlenro"), 1, 256, &p->vbitlenro));

@@ -252,9 +252,9 @@ START_TEST(test_decrypts_only_verified_mix_output) {
     free(w);
     for (int k = 1; k <= 2; k++)
         ck_assert_int_eq(evt_sh("cd %s && %s mix --manifest manifest.json --contest "
-                                "proportional-tokyo --pubkey pk.pem --party %d %s --out chain "
-                                "--quiet >/dev/null 2>&1",
-                                D, evt_cli(), k, k == 1 ? "--in list.bt" : ""),
+                                "proportional-tokyo --pubkey pk.pem --party %d --in list.bt "
+                                "--out chain --quiet >/dev/null 2>&1",
+                                D, evt_cli(), k),
                          0);
     /* the final output as a plain list file */
     char p[512];

@@ -81,8 +81,11 @@ typedef struct {
  * list `in` for party 1, which creates dir; the chain's current output for
  * later parties, which must be a directory made for the same params and
  * public key, with parties 1..party−1) and append its proof and output.
- * Party 1 also writes protInfo.xml for params. Every file is written
- * atomically; on failure no new party is recorded in dir.
+ * A later party first verifies the whole chain so far, from `in` (the box
+ * export list: Ciphertexts.bt must equal it) when given, and refuses to mix
+ * a chain that does not verify, with the failing party, file and check in
+ * the error detail. Party 1 also writes protInfo.xml for params. Every file
+ * is written atomically; on failure no new party is recorded in dir.
  */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_mix_run(const evote_mix_params_t *params, const uint8_t pk[EVOTE_POINT_LEN],
