@@ -52,9 +52,11 @@ static void snap_clear(struct snap *s) {
     s->n = 0;
 }
 
-/* Not artefacts: the token store, PINs, keys, the log itself, the record. */
+/* Not artefacts: the token store, PINs, keys, the log itself, the record,
+ * and the stand-in voters' certificates (one file per voter, the voters'
+ * own; their digests are in the roll, which is an artefact). */
 static bool skipped(const char *name) {
-    static const char *const skip[] = {"tokens", "record", "softhsm2.conf",
+    static const char *const skip[] = {"tokens", "record", "softhsm2.conf", "voters",
                                        "operators-ca.pem", "audit.log", "audit.log.lock"};
     for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
         if (strcmp(name, skip[i]) == 0)
@@ -87,6 +89,9 @@ static void snap_walk(const char *dir, const char *rel, struct snap *s, int dept
 static void snap_take(const char *dir, struct snap *s) {
     snap_clear(s);
     snap_walk(dir, "", s, 0);
+    if (s->n == MAX_SNAP) /* never silently: the audit entry would miss files */
+        fprintf(stderr, "evote demo: warning: more than %d files in %s; the audit entries "
+                        "name only the first %d\n", MAX_SNAP, dir, MAX_SNAP);
 }
 
 static int ossl_fail(const char *what) {
