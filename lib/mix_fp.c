@@ -36,9 +36,18 @@ int fe_curve_y(fe *y, const fe *x) {
         return 0;
     /* r = f^((p+1)/4), (p+1)/4 = 2^94·(((2^32−1)·2^32 + 1)·2^96 + 1) */
     {
-        fe ones[5];
-        fe_pow_ones(ones, &f); /* ones[4] = f^(2^32 − 1) */
-        fe_sqr_n(&r, &ones[4], 32);
+        fe x2, x4, x8, x16, x32;
+        fe_sqr(&x2, &f);
+        fe_mul(&x2, &x2, &f); /* 2 ones */
+        fe_sqr_n(&x4, &x2, 2);
+        fe_mul(&x4, &x4, &x2);
+        fe_sqr_n(&x8, &x4, 4);
+        fe_mul(&x8, &x8, &x4);
+        fe_sqr_n(&x16, &x8, 8);
+        fe_mul(&x16, &x16, &x8);
+        fe_sqr_n(&x32, &x16, 16);
+        fe_mul(&x32, &x32, &x16); /* f^(2^32 − 1) */
+        fe_sqr_n(&r, &x32, 32);
         fe_mul(&r, &r, &f);
         fe_sqr_n(&r, &r, 96);
         fe_mul(&r, &r, &f);

@@ -223,34 +223,35 @@ static inline void fe_to_bytes(uint8_t b[32], const fe *a) {
 }
 
 
-/* The common start of the inversion and square-root chains (both
- * exponents begin with 32 one bits): x[k] = a^(2^(2^(k+1)) − 1), k = 0..4,
- * i.e. a^(2^2−1), a^(2^4−1), a^(2^8−1), a^(2^16−1), a^(2^32−1). */
-static inline void fe_pow_ones(fe x[5], const fe *a) {
-    fe_sqr(&x[0], a);
-    fe_mul(&x[0], &x[0], a);
-    for (int k = 1; k < 5; k++) {
-        fe_sqr_n(&x[k], &x[k - 1], 1 << k);
-        fe_mul(&x[k], &x[k], &x[k - 1]);
-    }
-}
-
 /* 1/a (a ≠ 0) as a^(p−2), along the addition chain of p − 3 then ·a². */
 static inline void fe_inv(fe *r, const fe *a) {
-    fe x[5], t;
-    fe_pow_ones(x, a); /* x[4] = a^(2^32−1) */
+    fe x2, x4, x8, x16, x32, t;
+    fe_sqr(&x2, a);
+    fe_mul(&x2, &x2, a);
+    fe_sqr_n(&x4, &x2, 2);
+    fe_mul(&x4, &x4, &x2);
+    fe_sqr_n(&x8, &x4, 4);
+    fe_mul(&x8, &x8, &x4);
+    fe_sqr_n(&x16, &x8, 8);
+    fe_mul(&x16, &x16, &x8);
+    fe_sqr_n(&x32, &x16, 16);
+    fe_mul(&x32, &x32, &x16); /* a^(2^32−1) */
     /* p − 2, from the top: 32 ones, 31 zeros, 1 one, 96 zeros, 32 ones,
      * 62 ones, 0, 1 */
-    fe_sqr_n(&t, &x[4], 32);
+    fe_sqr_n(&t, &x32, 32);
     fe_mul(&t, &t, a);
     fe_sqr_n(&t, &t, 128);
-    fe_mul(&t, &t, &x[4]);
+    fe_mul(&t, &t, &x32);
     fe_sqr_n(&t, &t, 32);
-    fe_mul(&t, &t, &x[4]);
-    for (int k = 3; k >= 0; k--) { /* 16, 8, 4, 2 more ones */
-        fe_sqr_n(&t, &t, 2 << k);
-        fe_mul(&t, &t, &x[k]);
-    }
+    fe_mul(&t, &t, &x32);
+    fe_sqr_n(&t, &t, 16);
+    fe_mul(&t, &t, &x16);
+    fe_sqr_n(&t, &t, 8);
+    fe_mul(&t, &t, &x8);
+    fe_sqr_n(&t, &t, 4);
+    fe_mul(&t, &t, &x4);
+    fe_sqr_n(&t, &t, 2);
+    fe_mul(&t, &t, &x2);
     fe_sqr_n(&t, &t, 2);
     fe_mul(&t, &t, a);
     *r = t;
