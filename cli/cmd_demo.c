@@ -36,6 +36,7 @@
 #include "commands.h"
 #include "demo_rx.h"
 #include "demo_record.h"
+#include "demo_util.h"
 
 #define DEMO_MAX_CONTESTS 8
 #define DEMO_MAX_BALLOTS 10000000ul
@@ -116,41 +117,11 @@ static const char DEMO_MANIFEST[] =
     "  ]\n"
     "}\n";
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int fail(const char *step, evote_err_t rv) { return cli_fail(rv, step); }
 
 static int sys_fail(const char *what, const char *path) {
     fprintf(stderr, "evote demo: %s %s: %s\n", what, path, strerror(errno));
     return 1;
-}
-
-static int write_text(const char *path, const char *text, mode_t mode) {
-    FILE *f = fopen(path, "wx");
-    if (f == NULL)
-        return sys_fail("create", path);
-    if (fchmod(fileno(f), mode) != 0 || fputs(text, f) < 0) {
-        fclose(f);
-        return sys_fail("write", path);
-    }
-    if (fclose(f) != 0)
-        return sys_fail("write", path);
-    return 0;
-}
-
-/* A random PIN of 32 hex digits (the token is thrown away with the demo). */
-static int random_pin(char out[33]) {
-    uint8_t r[16];
-    if (RAND_bytes(r, sizeof(r)) != 1)
-        return 1;
-    for (size_t i = 0; i < sizeof(r); i++)
-        snprintf(out + 2 * i, 3, "%02x", r[i]);
-    evote_wipe(r, sizeof(r));
-    return 0;
 }
 
 /* Uniform in [0, n) by rejection: no modulo bias. */
@@ -250,7 +221,7 @@ static int step_token(struct demo *d) {
              "log.level = ERROR\n"
              "slots.removable = false\n",
              tokens);
-    if (write_text(d->conf, conf, 0600) != 0)
+    if (demo_write_text(d->conf, conf, 0600) != 0)
         return 1;
     setenv("SOFTHSM2_CONF", d->conf, 1);
     /* One token per trustee, labelled with their id: in a real election
@@ -258,10 +229,10 @@ static int step_token(struct demo *d) {
     for (int i = 0; i < DEMO_TRUSTEES; i++) {
         struct trustee_run *t = &d->trustees[i];
         char pin[33], so_pin[33];
-        if (random_pin(so_pin) != 0 || random_pin(pin) != 0)
+        if (demo_random_pin(so_pin) != 0 || demo_random_pin(pin) != 0)
             return fail("token PINs", EVOTE_ERR_RANDOM);
-        if (write_text(t->so_pin_path, so_pin, 0600) != 0 ||
-            write_text(t->pin_path, pin, 0600) != 0) {
+        if (demo_write_text(t->so_pin_path, so_pin, 0600) != 0 ||
+            demo_write_text(t->pin_path, pin, 0600) != 0) {
             evote_wipe(pin, sizeof(pin));
             evote_wipe(so_pin, sizeof(so_pin));
             return 1;
@@ -393,7 +364,7 @@ static int step_cast(struct demo *d) {
     uint8_t buf[EVOTE_BALLOT_MAX];
     for (size_t ci = 0; ci < d->ncontests; ci++) {
         struct contest_run *c = &d->contests[ci];
-        double t0 = now();
+        double t0 = demo_now();
         for (size_t i = 0; i < d->ballots; i++) {
             evote_ballot_t b, back;
             uint32_t sel;
@@ -413,7 +384,7 @@ static int step_cast(struct demo *d) {
             c->cast[sel]++;
         }
         printf("cast       %zu ballots for %s, every proof verified (%.1f s)\n", c->ncts, c->id,
-               now() - t0);
+               demo_now() - t0);
     }
     return 0;
 }
@@ -486,14 +457,14 @@ static int step_mix(struct demo *d) {
         evote_mix_report_t rep;
         evote_ct_t *out = NULL;
         size_t nout = 0;
-        double t0 = now();
+        double t0 = demo_now();
         if ((rv = evote_mix_params_new(&p, evote_manifest_election_id(d->m), c->id,
                                        DEMO_MIX_PARTIES)) != EVOTE_OK)
             return fail("mix", rv);
         for (unsigned k = 1; k <= DEMO_MIX_PARTIES && rv == EVOTE_OK; k++)
             rv = k == 1 ? evote_mix_run_file(p, d->pk, c->list_path, 1, c->mix_dir, &o)
                         : evote_mix_run(p, d->pk, NULL, 0, k, c->mix_dir, &o);
-        double t1 = now();
+        double t1 = demo_now();
         if (rv == EVOTE_OK)
             rv = evote_mix_verify_dir(p, c->mix_dir, d->pk, c->cts, c->ncts, &o, &rep, &out,
                                       &nout);
@@ -505,7 +476,7 @@ static int step_mix(struct demo *d) {
             return fail("mix", rv);
         printf("mix        %s: %u parties shuffled %zu ciphertexts (%.2f s), chain verified "
                "(%.2f s): %s\n",
-               c->id, rep.parties, rep.n, t1 - t0, now() - t1, c->mix_dir);
+               c->id, rep.parties, rep.n, t1 - t0, demo_now() - t1, c->mix_dir);
         /* decryption takes the mixed list, never the box's own order */
         _Static_assert(sizeof(c->list_path) == sizeof(c->mixed_path), "path sizes");
         memcpy(c->list_path, c->mixed_path, sizeof(c->list_path));
@@ -567,13 +538,13 @@ static int step_decrypt_partial(struct demo *d) {
                                   "--pin-file", t->pin_path, "--module", d->module,
                                   "--out", c->partial[i],
                                   d->threads_arg[0] ? "--threads" : NULL, d->threads_arg, NULL};
-            double t0 = now();
+            double t0 = demo_now();
             printf("partial    %s on token \"%s\": %s\n", t->id, t->id, c->id);
             if (demo_run_evote(args) != 0)
                 return 1;
             printf("           %zu ciphertexts in %.2f s (%.0f/s, approvals and mix chain "
                    "checked first)\n",
-                   c->ncts, now() - t0, c->ncts / (now() - t0));
+                   c->ncts, demo_now() - t0, c->ncts / (demo_now() - t0));
         }
     }
     return 0;
@@ -677,7 +648,7 @@ static int step_confirm(struct demo *d) {
             return fail("observer's randomness", EVOTE_ERR_RANDOM);
         hex_of(hex, r, sizeof(r));
         strcat(hex, "\n");
-        if (write_text(c->randomness_path, hex, 0644) != 0)
+        if (demo_write_text(c->randomness_path, hex, 0644) != 0)
             return 1;
         printf("confirm    %s: the observer's randomness %.*s\n"
                "           (drawn by the demo from the OS RNG; a real observer types or rolls "
@@ -940,7 +911,7 @@ int cmd_demo(int argc, char **argv) {
         snprintf(d.threads_arg, sizeof(d.threads_arg), "%lu",
                  d.threads > d.sessions ? d.threads : d.sessions);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    double t0 = now();
+    double t0 = demo_now();
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && rc == 0; i++) {
         /* Steps between the token set-up and the publication are signed
          * into the audit log by the demo's operator (cli/demo_record.c). */
@@ -959,7 +930,7 @@ int cmd_demo(int argc, char **argv) {
                     d.dir_made ? "; workspace kept: " : "", d.dir_made ? d.dir : "");
     }
     if (rc == 0)
-        printf("demo finished in %.1f s\n", now() - t0);
+        printf("demo finished in %.1f s\n", demo_now() - t0);
     demo_free(&d, rc != 0);
     return rc;
 }

@@ -27,6 +27,7 @@
 
 #include "cli.h"
 #include "demo_box.h"
+#include "demo_util.h"
 
 #define BATCH DEMO_BOX_BATCH
 
@@ -97,16 +98,6 @@ out:
     return rc;
 }
 
-static int random_pin(char out[33]) {
-    uint8_t r[16];
-    if (RAND_bytes(r, sizeof(r)) != 1)
-        return 1;
-    for (int i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", r[i]);
-    OPENSSL_cleanse(r, sizeof(r));
-    return 0;
-}
-
 int demo_box_officials(struct demo_box *b, const char *dir, const char *module) {
     snprintf(b->dir, sizeof(b->dir), "%s", dir);
     b->module = module;
@@ -121,7 +112,7 @@ int demo_box_officials(struct demo_box *b, const char *dir, const char *module) 
         snprintf(b->cert[i], sizeof(b->cert[i]), "%s/%s.cert.pem", dir, id);
         snprintf(b->pin[i], sizeof(b->pin[i]), "%s/%s.pin", dir, id);
         if (make_official_cert(id, key, b->cert[i], b->cert_sha[i]) != 0 ||
-            random_pin(pin) != 0 || random_pin(so) != 0 || write_secret(b->pin[i], pin) != 0)
+            demo_random_pin(pin) != 0 || demo_random_pin(so) != 0 || write_secret(b->pin[i], pin) != 0)
             return 1;
         /* Token initialisation and import in a child: this process must not
          * hold the module initialised when the election token opens. */

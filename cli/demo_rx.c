@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "demo_rx.h"
+#include "demo_util.h"
 
 #define DEMO_CARDS "voter-cards"
 #define DEMO_RSA_VOTERS 2
@@ -43,33 +44,6 @@ static int fail(const char *what, evote_err_t rv) { return cli_fail(rv, what); }
 static int sys_fail(const char *what, const char *path) {
     fprintf(stderr, "evote demo: %s %s: %s\n", what, path, strerror(errno));
     return 1;
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int random_pin(char out[33]) {
-    uint8_t r[16];
-    if (RAND_bytes(r, sizeof(r)) != 1)
-        return 1;
-    for (size_t i = 0; i < sizeof(r); i++)
-        snprintf(out + 2 * i, 3, "%02x", r[i]);
-    evote_wipe(r, sizeof(r));
-    return 0;
-}
-
-static int write_text(const char *path, const char *text, mode_t mode) {
-    FILE *f = fopen(path, "wx");
-    if (f == NULL)
-        return sys_fail("create", path);
-    if (fchmod(fileno(f), mode) != 0 || fputs(text, f) < 0) {
-        fclose(f);
-        return sys_fail("write", path);
-    }
-    return fclose(f) == 0 ? 0 : sys_fail("write", path);
 }
 
 static X509 *demo_cert(X509 *ca, EVP_PKEY *cakey, EVP_PKEY *key, const char *sn,
@@ -153,7 +127,7 @@ int demo_rx_voters(struct demo_rx *rx, const char *dir, const char *module, unsi
     char **labels = NULL, **keys = NULL, **certs = NULL, *csv = NULL, so_pin[33];
     size_t off = 0, cap = 128 + n * 256;
     int rc = 1;
-    double t0 = now();
+    double t0 = demo_now();
 
     if (ncontests > DEMO_RX_MAX_CONTESTS)
         return fail("voters", EVOTE_ERR_TOO_LARGE);
@@ -232,13 +206,13 @@ int demo_rx_voters(struct demo_rx *rx, const char *dir, const char *module, unsi
         key = NULL;
         cert = NULL;
     }
-    if (write_text(rx->roll_path, csv, 0600) != 0)
+    if (demo_write_text(rx->roll_path, csv, 0600) != 0)
         goto out;
-    if (random_pin(so_pin) != 0 || random_pin(rx->card_pin) != 0) {
+    if (demo_random_pin(so_pin) != 0 || demo_random_pin(rx->card_pin) != 0) {
         fail("card PINs", EVOTE_ERR_RANDOM);
         goto out;
     }
-    if (write_text(rx->card_pin_path, rx->card_pin, 0600) != 0)
+    if (demo_write_text(rx->card_pin_path, rx->card_pin, 0600) != 0)
         goto out;
     for (unsigned long g = 0; g < n; g += DEMO_CARD_VOTERS) {
         char tok[64];
@@ -270,7 +244,7 @@ int demo_rx_voters(struct demo_rx *rx, const char *dir, const char *module, unsi
            "           keys on the tokens \"%s-001\"..\"%s\" (their cards, %d voters\n"
            "           a token), roll %s (%.1f s)\n",
            n, n < DEMO_RSA_VOTERS ? (int)n : DEMO_RSA_VOTERS, rx->ca_path, DEMO_CARDS, last,
-           DEMO_CARD_VOTERS, rx->roll_path, now() - t0);
+           DEMO_CARD_VOTERS, rx->roll_path, demo_now() - t0);
     rc = 0;
 out:
     for (unsigned long i = 0; i < n && labels != NULL; i++) {
@@ -302,7 +276,7 @@ int demo_rx_add(struct demo_rx *rx, unsigned long i, size_t ci, const uint8_t *b
 
 int demo_rx_sign(struct demo_rx *rx) {
     evote_err_t rv;
-    double t0 = now();
+    double t0 = demo_now();
     size_t total = rx->nvoters * rx->ncontests;
     rx->msgs = calloc(total, sizeof(*rx->msgs));
     rx->lens = calloc(total, sizeof(*rx->lens));
@@ -338,7 +312,7 @@ int demo_rx_sign(struct demo_rx *rx) {
     }
     evote_wipe(rx->card_pin, sizeof(rx->card_pin));
     printf("sign       %zu ballots signed on the voters' cards (CMS SignedData, %.1f s)\n",
-           rx->nmsgs, now() - t0);
+           rx->nmsgs, demo_now() - t0);
     return 0;
 }
 
@@ -350,7 +324,7 @@ int demo_rx_receive(struct demo_rx *rx, struct demo_box *box, const evote_manife
     evote_roll_t *roll = NULL;
     size_t accepted = 0, added = 0;
     int rc = 1;
-    double t0 = now();
+    double t0 = demo_now();
     enum { BATCH = 64 };
     evote_err_t res[BATCH];
     evote_receipt_t rcpt[BATCH];
@@ -383,7 +357,7 @@ int demo_rx_receive(struct demo_rx *rx, struct demo_box *box, const evote_manife
             accepted++;
         }
     }
-    double dt = now() - t0;
+    double dt = demo_now() - t0;
     /* the box's receipt step shows the first voter's first ballot */
     if (rx->nvoters > 0 && box->first_len == 0) {
         memcpy(box->first, rx->ballots[0], rx->blens[0][0]);
