@@ -68,6 +68,86 @@ START_TEST(test_commitment_vector) {
 }
 END_TEST
 
+/* Known answer from tests/vectors/confirm.txt (PROTOCOL §15.4, computed by
+ * tests/vectors/confirm_vectors.py with hashlib and its own P-256): the
+ * query point Q and the expected x for one key, no partial files. */
+static uint8_t *vector_hex(const char *text, const char *key, size_t want) {
+    char buf[160], k[64];
+    size_t n;
+    snprintf(k, sizeof(k), "\n%s = ", key);
+    vector_field(text, k, buf, sizeof(buf));
+    uint8_t *b = evt_unhex(buf, &n);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(n, want);
+    return b;
+}
+
+START_TEST(test_confirm_vector) {
+    size_t len;
+    char *v = (char *)evt_read(EVOTE_TEST_VECTORS "/confirm.txt", &len);
+    char rnd[80], cid[EVOTE_ID_MAX + 1], name[32], got[67];
+    evote_decryption_t dec = {0};
+    evote_ct_t cts[2];
+    uint8_t pts[2][EVOTE_POINT_LEN], q[EVOTE_POINT_LEN], x[32];
+    evote_trustee_share_t share = {.id = "election-key"};
+    evote_confirm_t *c = NULL;
+    uint8_t *b;
+
+    vector_field(v, "\nrandomness = ", rnd, sizeof(rnd));
+    vector_field(v, "\ncontest_id = ", cid, sizeof(cid));
+    b = vector_hex(v, "manifest_hash", 32);
+    memcpy(dec.manifest_hash, b, 32);
+    free(b);
+    b = vector_hex(v, "input_sha256", 32);
+    memcpy(dec.list_hash, b, 32);
+    free(b);
+    snprintf(dec.contest_id, sizeof(dec.contest_id), "%s", cid);
+    b = vector_hex(v, "public_key", EVOTE_POINT_LEN);
+    memcpy(share.pk, b, EVOTE_POINT_LEN);
+    free(b);
+    for (int j = 0; j < 2; j++) {
+        snprintf(name, sizeof(name), "c1_%d", j + 1);
+        b = vector_hex(v, name, EVOTE_POINT_LEN);
+        memcpy(cts[j].c1, b, EVOTE_POINT_LEN);
+        free(b);
+        snprintf(name, sizeof(name), "c2_%d", j + 1);
+        b = vector_hex(v, name, EVOTE_POINT_LEN);
+        memcpy(cts[j].c2, b, EVOTE_POINT_LEN);
+        free(b);
+        snprintf(name, sizeof(name), "plaintext_%d", j + 1);
+        b = vector_hex(v, name, EVOTE_POINT_LEN);
+        memcpy(pts[j], b, EVOTE_POINT_LEN);
+        free(b);
+    }
+    dec.n = 2;
+    dec.plaintext = pts;
+
+    ck_assert_int_eq(evote_confirm_new(&c, rnd, strlen(rnd), &dec, cts, 2, &share, 1, NULL, 0),
+                     EVOTE_OK);
+    evote_confirm_query(c, q);
+    evote_hex(got, q, EVOTE_POINT_LEN);
+    char want[80];
+    vector_field(v, "\nQ = ", want, sizeof(want));
+    ck_assert_str_eq(got, want);
+    ck_assert_int_eq(evote_confirm_expected(c, "election-key", x), EVOTE_OK);
+    evote_hex(got, x, 32);
+    vector_field(v, "\nexpected_x = ", want, sizeof(want));
+    ck_assert_str_eq(got, want);
+    evote_confirm_free(c);
+
+    /* one plaintext changed: another P, seed and query point */
+    pts[1][0] ^= 1; /* 0x03 -> 0x02: the same x, the other point */
+    ck_assert_int_eq(evote_confirm_new(&c, rnd, strlen(rnd), &dec, cts, 2, &share, 1, NULL, 0),
+                     EVOTE_OK);
+    evote_confirm_query(c, q);
+    evote_hex(got, q, EVOTE_POINT_LEN);
+    vector_field(v, "\nQ = ", want, sizeof(want));
+    ck_assert_str_ne(got, want);
+    evote_confirm_free(c);
+    free(v);
+}
+END_TEST
+
 START_TEST(test_combine_is_sum_and_refuses_wrong_key) {
     evt_softkey_t k[3];
     evote_trustee_share_t s[3];
@@ -410,6 +490,7 @@ int main(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_commitment_binds_everything);
     tcase_add_test(tc, test_commitment_vector);
+    tcase_add_test(tc, test_confirm_vector);
     tcase_add_test(tc, test_combine_is_sum_and_refuses_wrong_key);
     tcase_add_test(tc, test_key_files_and_record);
     tcase_add_test(tc, test_one_trustee);
