@@ -178,6 +178,26 @@ fresh; cp "$W/b/record/decrypt/$c.plaintexts" "$W/t/decrypt/"
 expect decryption $MM "plaintexts of another election"
 fresh; rm -rf "$W/t/decrypt/partials"
 expect decryption $NF "partial decryptions missing"
+# a crashed trustee run's checkpoint published by mistake: refused as
+# unfinished, by its name and (renamed to a partial's) by its content
+EVOTE_TEST_STOP_AFTER=1 "$evote" decrypt partial --manifest "$rec/manifest.json" \
+  --record "$rec/trustees/key-ceremony.json" --contest $c --input "$rec/decrypt/$c.input.bt" \
+  --mix-chain "$rec/mix/$c" --trustee T1 --token trustee-tok-1 --out "$W/crash-T1.evpd" \
+  --checkpoint-every 1 --authorization "$rec/decrypt/$c.authorization.json" \
+  --signature "$rec/decrypt/$c.approval-1.cms" --signature "$rec/decrypt/$c.approval-2.cms" \
+  >/dev/null 2>&1 && fail "the stopped trustee run succeeded"
+[ -s "$W/crash-T1.evpd.ckpt" ] || fail "the stopped trustee run left no checkpoint"
+ckpt_detail() { # $1 = the file's name in decrypt/partials/$c/
+  jq -e --arg d "decrypt/partials/$c/$1 is an unfinished partial-decryption checkpoint: finish or remove it" \
+    '.checks[] | select(.id == "decryption") | .detail == $d' "$W/r.json" >/dev/null ||
+    fail "checkpoint $1 not named: $(jq -c '.checks[] | select(.id == "decryption")' "$W/r.json")"
+}
+fresh; cp "$W/crash-T1.evpd.ckpt" "$W/t/decrypt/partials/$c/T1.evpd.ckpt"
+expect decryption EVOTE_ERR_CHECKPOINT "a checkpoint beside the partials"
+ckpt_detail T1.evpd.ckpt
+fresh; cp "$W/crash-T1.evpd.ckpt" "$W/t/decrypt/partials/$c/T1.evpd"
+expect decryption EVOTE_ERR_CHECKPOINT "a checkpoint in place of a partial"
+ckpt_detail T1.evpd
 # a token that answers for another key: FAILED, recorded, exit status 1
 fresh; t=$W/t
 set +e
