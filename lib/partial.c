@@ -153,6 +153,8 @@ evote_err_t evote_partial_read(evote_partial_t **out, const char *path) {
     *out = NULL;
     GUARD(evote_read_file(path, (size_t)EVOTE_CTLIST_MAX * EVOTE_POINT_LEN + 4096,
                           &data, &len));
+    ENSURE(len < 4 || memcmp(data, CKPT_MAGIC, 4) != 0, EVOTE_ERR_CHECKPOINT,
+           "%s is an unfinished partial-decryption checkpoint: finish or remove it", path);
     ALLOC_GUARD(p = calloc(1, sizeof(*p)));
     cur_t c = {data, len};
     GUARD(get_header(&c, PART_MAGIC, p));

@@ -147,6 +147,24 @@ void receiver_group_stats(evote_receiver_t *r, size_t *queued, uint64_t *commits
 }
 
 /*
+ * The detail of a ballot the store refused inside a group commit. The store
+ * keeps the text of its last refusal only, so each ballot's is said again
+ * from its verdict and contest, in the words the store gives a ballot
+ * committed alone (what evote_receiver_receive reports without the group).
+ */
+static void gc_refusal(char *buf, size_t cap, evote_err_t v, const char *contest) {
+    switch (v) {
+    case EVOTE_ERR_BOX_CLOSED: snprintf(buf, cap, "box %s is closed", contest); break;
+    case EVOTE_ERR_BOX_NOT_OPEN: snprintf(buf, cap, "box %s is not open", contest); break;
+    case EVOTE_ERR_NOT_IN_ROLL: snprintf(buf, cap, "voter not in the roll"); break;
+    case EVOTE_ERR_NOT_ELIGIBLE: snprintf(buf, cap, "voter may not vote in %s", contest); break;
+    case EVOTE_ERR_ALREADY_VOTED: snprintf(buf, cap, "voter has voted in %s", contest); break;
+    case EVOTE_ERR_REPLAY: snprintf(buf, cap, "C1 already in box %s", contest); break;
+    default: snprintf(buf, cap, "refused in the commit (%s)", evote_err_name(v)); break;
+    }
+}
+
+/*
  * Commit the queue's first ballots (up to gc_max) as the leader. Called and
  * returns with gc_mu held; drops it for the store's transaction.
  */
@@ -174,13 +192,10 @@ static void gc_lead(evote_receiver_t *r) {
         sl->verdict = ret != EVOTE_OK ? ret : r->gc_verdicts[j];
         sl->seq = r->gc_seqs[j];
         if (sl->verdict != EVOTE_OK) {
-            /* The store reports the detail of its last refusal only: name
-             * the one that is this ballot's where it can be told. */
             if (ret != EVOTE_OK)
                 snprintf(sl->detail, sizeof(sl->detail), "group commit failed: %s", detail);
             else
-                snprintf(sl->detail, sizeof(sl->detail), "refused in the commit (%s)",
-                         evote_err_name(sl->verdict));
+                gc_refusal(sl->detail, sizeof(sl->detail), sl->verdict, sl->item->contest);
         }
         sl->done = true;
     }

@@ -601,6 +601,12 @@ static bool has_suffix(const char *s, const char *sfx) {
     return a > b && strcmp(s + a - b, sfx) == 0;
 }
 
+static evote_err_t checkpoint_refusal(const char *cid, const char *d, char *why, size_t cap) {
+    snprintf(why, cap, "decrypt/partials/%s/%s is an unfinished partial-decryption "
+                       "checkpoint: finish or remove it", cid, d);
+    return EVOTE_ERR_CHECKPOINT;
+}
+
 /* The partial files of contest cid, in the order of the shares. */
 static evote_err_t load_partials(ctx_t *x, const char *cid, const uint8_t lh[EVOTE_HASH_LEN],
                                  size_t n, evote_partial_t **parts, char *why, size_t cap) {
@@ -618,6 +624,12 @@ static evote_err_t load_partials(ctx_t *x, const char *cid, const uint8_t lh[EVO
         const char *d = names[i]->d_name;
         if (d[0] == '.' || strcmp(d, "README") == 0)
             continue;
+        /* `evote decrypt partial` keeps OUT.ckpt while it runs; one left
+         * here is a crashed run's, published by mistake. */
+        if (has_suffix(d, ".ckpt")) {
+            ret = checkpoint_refusal(cid, d, why, cap);
+            break;
+        }
         size_t t = 0, l = 0;
         while (t < x->nshares) {
             l = strlen(x->shares[t].id);
@@ -634,7 +646,10 @@ static evote_err_t load_partials(ctx_t *x, const char *cid, const uint8_t lh[EVO
         evote_partial_t *pt = NULL;
         snprintf(p, sizeof(p), "%s/%s", dir, d);
         if ((ret = evote_partial_read(&pt, p)) != EVOTE_OK) {
-            snprintf(why, cap, "decrypt/partials/%s/%s: %s", cid, d, evote_err_detail());
+            if (ret == EVOTE_ERR_CHECKPOINT) /* a checkpoint under a partial's name */
+                checkpoint_refusal(cid, d, why, cap);
+            else
+                snprintf(why, cap, "decrypt/partials/%s/%s: %s", cid, d, evote_err_detail());
             break;
         }
         parts[t] = pt;

@@ -309,6 +309,18 @@ START_TEST(test_lost_session_resumes) {
     unsetenv("EVOTE_TEST_STOP_AFTER");
     ck_assert_int_ne(evt_sh("test -e %s/p.bin", D), 0);
     ck_assert_int_eq(evt_sh("grep -q 'run the same command again to resume' %s/log.txt", D), 0);
+    /* the stopped run's checkpoint given to combine: refused as unfinished */
+    ck_assert_int_eq(evt_sh("test -s %s/p.bin.ckpt", D), 0);
+    ck_assert_int_eq(evt_sh("cd %s && %s decrypt combine --manifest manifest.json --record "
+                            "record.json --contest proportional-tokyo --input list.bt --unmixed "
+                            "--partial p.bin.ckpt --out d.json 2>err.txt",
+                            D, evt_cli()),
+                     1);
+    ck_assert_int_eq(evt_sh("grep -q 'EVOTE_ERR_CHECKPOINT.*p.bin.ckpt is an unfinished "
+                            "partial-decryption checkpoint: finish or remove it' %s/err.txt",
+                            D),
+                     0);
+    ck_assert_int_ne(evt_sh("test -e %s/d.json", D), 0);
     ck_assert_int_eq(partial(1, "list.bt", "p.bin", "--checkpoint-every 50"), 0);
     ck_assert_int_eq(evt_sh("cmp -s %s/p.bin %s/ref.bin", D, D), 0);
     evt_rmrf(D);

@@ -752,12 +752,15 @@ struct gc_caller {
     size_t len;
     evote_err_t res;
     evote_receipt_t rc;
-    int returned; /* under gate.mu */
+    char detail[256]; /* the refusal's detail (thread-local in the library) */
+    int returned;     /* under gate.mu */
 };
 static void *gc_call(void *arg) {
     struct gc_caller *c = arg;
     memset(&c->rc, 0x5A, sizeof(c->rc));
     c->res = evote_receiver_receive(c->r, c->msg, c->len, EVT_PKI_NOW, &c->rc);
+    if (c->res != EVOTE_OK)
+        snprintf(c->detail, sizeof(c->detail), "%s", evote_err_detail());
     pthread_mutex_lock(&gate.mu);
     c->returned = 1;
     pthread_mutex_unlock(&gate.mu);
@@ -771,7 +774,8 @@ static void *gc_call(void *arg) {
  * returns while its commit is held. Once it is let through, the next leader
  * commits 4 of the queued ballots at once, and the last one follows: commit
  * sizes 1, 4, 1. One voter sent two ballots: the commit's own check keeps
- * exactly one. Every receipt names its ballot in the store.
+ * exactly one, and the other's refusal names the check and the box. Every
+ * receipt names its ballot in the store.
  */
 START_TEST(test_group_commit) {
     enum { N = 6 };
@@ -851,6 +855,8 @@ START_TEST(test_group_commit) {
         }
         if (c[i].res != EVOTE_OK) {
             ck_assert_mem_eq(&c[i].rc, &zero, sizeof(zero));
+            /* the check and the box, as a ballot committed alone is told */
+            ck_assert_str_eq(c[i].detail, "voter has voted in " D);
             continue;
         }
         accepted++;

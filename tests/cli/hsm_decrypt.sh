@@ -12,7 +12,7 @@ evote=${EVOTE_CLI:?EVOTE_CLI must name the built evote}
 T=$(mktemp -d "${TMPDIR:-/tmp}/evote-test-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 unset EVOTE_PIN EVOTE_SO_PIN SOFTHSM2_CONF
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 notty() { setsid -w "$@" </dev/null; }
 expect() {
   local want=$1 pat=$2 out st
@@ -25,9 +25,8 @@ expect() {
   grep -q -- "$pat" <<<"$out" || fail "no '$pat' in output of $*: $out"
 }
 
-"$evote" demo --ballots 2 --dir "$T/demo" >/dev/null 2>&1 </dev/null || fail "demo failed"
+demo_workspace "$T/demo"
 D=$T/demo
-export SOFTHSM2_CONF=$D/softhsm2.conf
 C=proportional-tokyo
 # The demo's election has two trustees; `evote decrypt` is the single-key
 # case: one token "evote-demo" in the demo's SoftHSM2 store holds the
@@ -44,20 +43,7 @@ for c in district-tokyo-1 proportional-tokyo; do
     "$evote" ballot encrypt --manifest "$D/manifest.json" --pubkey "$S/election-key.pem" \
       --contest "$c" --selection $((j % 4)) --out "$S/$c.$j.evb" >/dev/null
   done
-  python3 - "$S/$c.ciphertexts.bt" "$S"/$c.*.evb <<'PY'
-import struct, sys
-from cryptography.hazmat.primitives.asymmetric import ec
-def leaf(b): return b"\x01" + struct.pack(">I", len(b)) + b
-def node(ch): return b"\x00" + struct.pack(">I", len(ch)) + b"".join(ch)
-def point(c):
-    n = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), c).public_numbers()
-    return node([leaf(n.x.to_bytes(33, "big")), leaf(n.y.to_bytes(33, "big"))])
-c1s, c2s = [], []
-for f in sys.argv[2:]:
-    b = open(f, "rb").read(); L = b[36]
-    c1s.append(point(b[37 + L:70 + L])); c2s.append(point(b[70 + L:103 + L]))
-open(sys.argv[1], "wb").write(node([node(c1s), node(c2s)]))
-PY
+  ciphertext_list "$S/$c.ciphertexts.bt" "$S"/$c.*.evb
   "$evote" mix --manifest "$D/manifest.json" --contest "$c" --pubkey "$S/election-key.pem" \
     --party 1 --in "$S/$c.ciphertexts.bt" --out "$S/$c.mix" --quiet 2>/dev/null || fail "mix $c"
   cp "$S/$c.mix/ShuffledCiphertexts.bt" "$S/$c.mixed.bt"

@@ -11,47 +11,16 @@
 # Input lists are made by tests/vectors/mix_testlist.py (python3; else 77).
 set -euo pipefail
 : "${EVOTE_CLI:?}" "${EVOTE_SOURCE_DIR:?}"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 command -v python3 >/dev/null 2>&1 || { echo "python3 missing: skipped"; exit 77; }
 vec="$EVOTE_SOURCE_DIR/tests/vectors"
 work=$(mktemp -d "${TMPDIR:-/tmp}/evote-test-mix-chain-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-flip() {
-  python3 - "$1" "$2" <<'EOF'
-import sys
-p, off = sys.argv[1], int(sys.argv[2])
-d = bytearray(open(p, "rb").read())
-d[off] ^= 0x01
-open(p, "wb").write(d)
-EOF
-}
-# swap the first two ciphertexts' first components (valid points)
-swap() {
-  python3 - "$1" <<'EOF'
-import sys
-p = sys.argv[1]
-d = bytearray(open(p, "rb").read())
-a, b = 10, 10 + 81
-d[a:a + 81], d[b:b + 81] = d[b:b + 81], d[a:a + 81]
-open(p, "wb").write(d)
-EOF
-}
 snapshot() { (cd chain && find . -type f | sort | xargs sha256sum); }
 
-cat > manifest.json <<'EOF'
-{
-  "format": "libevote-manifest/1",
-  "election_id": "mix-chain-cli",
-  "title": "chain",
-  "voting_window": {"opens": "2026-01-01T08:30:00+09:00", "closes": "2036-12-31T20:00:00+09:00"},
-  "contests": [
-    {"id": "district-1", "title": "d1", "kind": "district",
-     "options": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]}
-  ]
-}
-EOF
+small_manifest manifest.json mix-chain-cli chain
 n=8
 python3 "$vec/mix_testlist.py" $n pk.pem box.bt
 python3 "$vec/mix_testlist.py" $n pk2.pem other.bt
@@ -78,10 +47,10 @@ refuse() { # $1 = what, $2 = expected text in the error
   echo "  refused ($1): $(cat err.txt)"
 }
 cp -r chain pristine
-flip chain/proofs/PoSReply01.bt $((5 + 38 + 38 * 3 + 20)) # inside k_B,3
+flip_byte chain/proofs/PoSReply01.bt $((5 + 38 + 38 * 3 + 20)) # inside k_B,3
 refuse "a tampered party-1 reply" "party 01: proofs/PoSReply01.bt: PoS"
 rm -rf chain && cp -r pristine chain
-swap chain/proofs/Ciphertexts01.bt
+swap_first_ciphertexts chain/proofs/Ciphertexts01.bt
 cp chain/proofs/Ciphertexts01.bt chain/ShuffledCiphertexts.bt
 refuse "a swapped party-1 output" "party 01: proofs/PoSReply01.bt: PoS"
 rm -rf chain && cp -r pristine chain
@@ -107,7 +76,7 @@ grep -q "through 2 parties" out.txt || fail "verify output: $(cat out.txt)"
 cp -r chain good
 for party in 01 02; do
   rm -rf chain && cp -r good chain
-  flip "chain/proofs/PoSReply$party.bt" $((5 + 38 + 38 * 5 + 20)) # inside k_B,5
+  flip_byte "chain/proofs/PoSReply$party.bt" $((5 + 38 + 38 * 5 + 20)) # inside k_B,5
   if "$EVOTE_CLI" mix verify "${C[@]}" --in box.bt chain >out.txt 2>err.txt; then
     fail "verify accepts party $party's tampered reply"
   fi
@@ -115,7 +84,7 @@ for party in 01 02; do
     || fail "party $party not named: $(cat out.txt)"
   echo "  verify: $(cat out.txt)"
   rm -rf chain && cp -r good chain
-  flip "chain/proofs/PermutationCommitment$party.bt" 200 # a coordinate: off the curve
+  flip_byte "chain/proofs/PermutationCommitment$party.bt" 200 # a coordinate: off the curve
   ! "$EVOTE_CLI" mix verify "${C[@]}" --in box.bt chain >out.txt 2>/dev/null \
     || fail "verify accepts party $party's tampered permutation commitment"
   grep -q "FAILED: party $party, check permutation commitment" out.txt \
@@ -123,14 +92,14 @@ for party in 01 02; do
   echo "  verify: $(cat out.txt)"
 done
 rm -rf chain && cp -r good chain
-flip chain/ShuffledCiphertexts.bt 300
+flip_byte chain/ShuffledCiphertexts.bt 300
 ! "$EVOTE_CLI" mix verify "${C[@]}" --in box.bt chain >out.txt 2>/dev/null \
   || fail "verify accepts a tampered final list"
 grep -q "FAILED: check final output (ShuffledCiphertexts.bt)" out.txt \
   || fail "final list not named: $(cat out.txt)"
 # a third party refuses a chain whose party 2 is tampered
 rm -rf chain && cp -r good chain
-flip chain/proofs/PoSReply02.bt -1
+flip_byte chain/proofs/PoSReply02.bt -1
 refuse_p3() {
   ! "$EVOTE_CLI" mix "${C[@]}" --party 3 --in box.bt --out chain --quiet >/dev/null 2>err.txt \
     || fail "party 3 mixed a chain with a tampered party 2"

@@ -9,7 +9,7 @@
 # EVOTE_MIX_PY_N1000=1 also checks the N = 1000 fixture.
 set -euo pipefail
 : "${EVOTE_CLI:?}" "${EVOTE_SOURCE_DIR:?}"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 command -v python3 >/dev/null 2>&1 || { echo "python3 missing: skipped"; exit 77; }
 vec="$EVOTE_SOURCE_DIR/tests/vectors"
 fix="$EVOTE_SOURCE_DIR/../shared/vectors/verificatum"
@@ -19,16 +19,6 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 
 pyv() { python3 "$vec/vmn_verify.py" -q "$@"; }
-# flip FILE OFFSET: xor one byte (negative offset counts from the end)
-flip() {
-  python3 - "$1" "$2" <<'EOF'
-import sys
-p, off = sys.argv[1], int(sys.argv[2])
-d = bytearray(open(p, "rb").read())
-d[off] ^= 0x01
-open(p, "wb").write(d)
-EOF
-}
 # Both verifiers must accept protInfo + dir.
 accept() {
   pyv "$1" "$2" || fail "python verifier rejects $2"
@@ -39,7 +29,7 @@ accept() {
 reject_flip() {
   local src=$1 sub=$2 file=$3 off=$4
   rm -rf case && cp -r "$src" case && chmod -R u+w case
-  flip "case/$file" "$off"
+  flip_byte "case/$file" "$off"
   if pyv case/protInfo.xml "case/$sub" 2>py.err; then
     fail "python verifier accepts $file flipped at $off"
   fi
@@ -72,18 +62,7 @@ sed -i 's|<sid>MyDemo</sid>|<sid>MyDemp</sid>|' case/protInfo.xml
 ! pyv case/protInfo.xml case/default 2>/dev/null || fail "python accepts another sid"
 
 echo "chains written by evote mix"
-cat > manifest.json <<'EOF'
-{
-  "format": "libevote-manifest/1",
-  "election_id": "mix-python-interop",
-  "title": "interop",
-  "voting_window": {"opens": "2026-01-01T08:30:00+09:00", "closes": "2036-12-31T20:00:00+09:00"},
-  "contests": [
-    {"id": "district-1", "title": "d1", "kind": "district",
-     "options": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]}
-  ]
-}
-EOF
+small_manifest manifest.json mix-python-interop interop
 C=(--manifest manifest.json --contest district-1 --public-key pk.pem --quiet)
 for n in 1 2 5 20; do
   python3 "$vec/mix_testlist.py" "$n" pk.pem box.bt
@@ -117,14 +96,7 @@ for n in 1 2 5 20; do
   # two valid ciphertexts swapped in party 1's output: only the proof
   # equations can notice
   rm -rf case && cp -r "chain$n" case
-  python3 - case/mix/proofs/Ciphertexts01.bt <<'EOF'
-import sys
-p = sys.argv[1]
-d = bytearray(open(p, "rb").read())
-a, b = 10, 10 + 81
-d[a:a + 81], d[b:b + 81] = d[b:b + 81], d[a:a + 81]
-open(p, "wb").write(d)
-EOF
+  swap_first_ciphertexts case/mix/proofs/Ciphertexts01.bt
   ! pyv case/protInfo.xml case/mix 2>py.err || fail "python accepts swapped outputs"
   grep -q "party 01: PoS" py.err || fail "swap not caught by party 1's equations: $(cat py.err)"
   ! "$EVOTE_CLI" mix verify --quiet --protinfo case/protInfo.xml case/mix >/dev/null 2>&1 \

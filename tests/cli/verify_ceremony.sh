@@ -13,14 +13,13 @@ evote=${EVOTE_CLI:?EVOTE_CLI must name the built evote}
 W=$(mktemp -d "${TMPDIR:-/tmp}/evote-vc-XXXXXX")
 trap '[ -n "${KEEP:-}" ] || rm -rf "$W"' EXIT
 unset EVOTE_PIN EVOTE_SO_PIN SOFTHSM2_CONF EVOTE_AUDIT_LOG EVOTE_OPERATOR_TOKEN
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 NB=${EVOTE_TEST_QUICK:+3}
 NB=${NB:-5}
 
 # The demo's workspace gives the officials' and the operator's tokens.
-"$evote" demo --ballots 2 --dir "$W/demo" >"$W/demo.out" 2>&1 </dev/null || { cat "$W/demo.out"; fail demo; }
+demo_workspace "$W/demo"
 D=$W/demo
-export SOFTHSM2_CONF=$D/softhsm2.conf
 PIN=$(cat "$D/trustee-1.pin")
 export EVOTE_PIN=$PIN EVOTE_OPERATOR_PIN=$(cat "$D/operator-pin")
 for t in 1 2 3 4; do
@@ -59,20 +58,7 @@ build() {
       "$evote" ballot encrypt --manifest "$M" --pubkey "$R/election-key.pem" --contest "$c" \
         --selection $sel --out "$S/$c.$j.evb" >/dev/null
     done
-    python3 - "$S/$c.list.bt" "$S"/$c.*.evb <<'PY'
-import struct, sys
-from cryptography.hazmat.primitives.asymmetric import ec
-def leaf(b): return b"\x01" + struct.pack(">I", len(b)) + b
-def node(ch): return b"\x00" + struct.pack(">I", len(ch)) + b"".join(ch)
-def point(c):
-    n = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), c).public_numbers()
-    return node([leaf(n.x.to_bytes(33, "big")), leaf(n.y.to_bytes(33, "big"))])
-c1s, c2s = [], []
-for f in sys.argv[2:]:
-    b = open(f, "rb").read(); L = b[36]
-    c1s.append(point(b[37 + L:70 + L])); c2s.append(point(b[70 + L:103 + L]))
-open(sys.argv[1], "wb").write(node([node(c1s), node(c2s)]))
-PY
+    ciphertext_list "$S/$c.list.bt" "$S"/$c.*.evb
     "$evote" mix --manifest "$M" --contest "$c" --pubkey "$R/election-key.pem" --party 1 \
       --in "$S/$c.list.bt" --out "$R/mix/$c" --quiet "${aud[@]}" 2>/dev/null
     cp "$R/mix/$c/ShuffledCiphertexts.bt" "$R/decrypt/$c.input.bt"
@@ -192,6 +178,26 @@ fresh; cp "$W/b/record/decrypt/$c.plaintexts" "$W/t/decrypt/"
 expect decryption $MM "plaintexts of another election"
 fresh; rm -rf "$W/t/decrypt/partials"
 expect decryption $NF "partial decryptions missing"
+# a crashed trustee run's checkpoint published by mistake: refused as
+# unfinished, by its name and (renamed to a partial's) by its content
+EVOTE_TEST_STOP_AFTER=1 "$evote" decrypt partial --manifest "$rec/manifest.json" \
+  --record "$rec/trustees/key-ceremony.json" --contest $c --input "$rec/decrypt/$c.input.bt" \
+  --mix-chain "$rec/mix/$c" --trustee T1 --token trustee-tok-1 --out "$W/crash-T1.evpd" \
+  --checkpoint-every 1 --authorization "$rec/decrypt/$c.authorization.json" \
+  --signature "$rec/decrypt/$c.approval-1.cms" --signature "$rec/decrypt/$c.approval-2.cms" \
+  >/dev/null 2>&1 && fail "the stopped trustee run succeeded"
+[ -s "$W/crash-T1.evpd.ckpt" ] || fail "the stopped trustee run left no checkpoint"
+ckpt_detail() { # $1 = the file's name in decrypt/partials/$c/
+  jq -e --arg d "decrypt/partials/$c/$1 is an unfinished partial-decryption checkpoint: finish or remove it" \
+    '.checks[] | select(.id == "decryption") | .detail == $d' "$W/r.json" >/dev/null ||
+    fail "checkpoint $1 not named: $(jq -c '.checks[] | select(.id == "decryption")' "$W/r.json")"
+}
+fresh; cp "$W/crash-T1.evpd.ckpt" "$W/t/decrypt/partials/$c/T1.evpd.ckpt"
+expect decryption EVOTE_ERR_CHECKPOINT "a checkpoint beside the partials"
+ckpt_detail T1.evpd.ckpt
+fresh; cp "$W/crash-T1.evpd.ckpt" "$W/t/decrypt/partials/$c/T1.evpd"
+expect decryption EVOTE_ERR_CHECKPOINT "a checkpoint in place of a partial"
+ckpt_detail T1.evpd
 # a token that answers for another key: FAILED, recorded, exit status 1
 fresh; t=$W/t
 set +e
