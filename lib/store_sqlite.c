@@ -71,6 +71,7 @@ enum {
     Q_BALLOTS,
     Q_META_GET,
     Q_META_SET,
+    Q_ROLL_LOOKUP,
     Q_COUNT
 };
 
@@ -101,6 +102,11 @@ static const char *const sql[Q_COUNT] = {
     [Q_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [Q_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    /* the voter of an identity and, if eligible, their flag for a contest
+     * (voted is NULL when not eligible), in one statement */
+    [Q_ROLL_LOOKUP] = "SELECT r.voter_key, c.voted FROM roll AS r LEFT JOIN roll_contest "
+                      "AS c ON c.voter_key = r.voter_key AND c.contest = ?2 "
+                      "WHERE r.ident_key = ?1",
 };
 
 typedef struct {
@@ -461,8 +467,9 @@ static evote_err_t sq_roll_lookup(void *impl, const uint8_t ident_key[EVOTE_HASH
     *eligible = *voted = false;
     conn_t c = reader_conn(s);
     pthread_mutex_lock(c.mu);
-    sqlite3_stmt *st = QC(c, Q_ROLL_BY_IDENT);
+    sqlite3_stmt *st = QC(c, Q_ROLL_LOOKUP);
     bind_blob(st, 1, ident_key, EVOTE_HASH_LEN);
+    bind_text(st, 2, contest);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         sqlite3_reset(st);
@@ -472,20 +479,17 @@ static evote_err_t sq_roll_lookup(void *impl, const uint8_t ident_key[EVOTE_HASH
     ENSURE(rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVOTE_HASH_LEN,
            EVOTE_ERR_STORE, "%s: roll lookup: %s", s->path, sqlite3_errmsg(c.db));
     memcpy(vk, sqlite3_column_blob(st, 0), EVOTE_HASH_LEN);
+    if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+        *eligible = true;
+        *voted = sqlite3_column_int(st, 1) != 0;
+    }
+    /* ident_key is UNIQUE and (voter_key, contest) the key: one row at most */
+    rc = sqlite3_step(st);
     sqlite3_reset(st);
+    ENSURE(rc == SQLITE_DONE, EVOTE_ERR_STORE, "%s: roll lookup: %s", s->path,
+           sqlite3_errmsg(c.db));
     if (voter_key != NULL)
         memcpy(voter_key, vk, EVOTE_HASH_LEN);
-    st = QC(c, Q_RC_GET);
-    bind_blob(st, 1, vk, EVOTE_HASH_LEN);
-    bind_text(st, 2, contest);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *eligible = true;
-        *voted = sqlite3_column_int(st, 0) != 0;
-    }
-    sqlite3_reset(st);
-    ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, EVOTE_ERR_STORE, "%s: roll lookup: %s",
-           s->path, sqlite3_errmsg(c.db));
 out:
     pthread_mutex_unlock(c.mu);
     return ret;
@@ -748,7 +752,7 @@ static evote_err_t exec_sql(sq_t *s, const char *text, const char *what) {
 
 /* The second connection (see sq_t), for a database file in WAL mode. */
 static evote_err_t open_reader(sq_t *s) {
-    static const int reads[] = {Q_BOX_GET, Q_ROLL_BY_IDENT, Q_RC_GET, Q_C1_SEEN};
+    static const int reads[] = {Q_BOX_GET, Q_ROLL_LOOKUP, Q_C1_SEEN};
     if (s->path[0] == '\0' || strcmp(s->path, ":memory:") == 0 ||
         strncmp(s->path, "file:", 5) == 0)
         return EVOTE_OK; /* private or URI databases: everything on one connection */
