@@ -43,11 +43,13 @@ typedef struct {
     uint8_t seed[32];
     uint32_t ctr;
     uint8_t buf[32];
-    size_t pos; /* next unread byte of buf; 32 = empty */
+    size_t pos;      /* next unread byte of buf; 32 = empty */
+    EVP_MD_CTX *md;  /* reused across blocks (NULL until the first) */
 } mix_prg;
 
 void mix_prg_init(mix_prg *g, const uint8_t seed[32]);
 evote_err_t mix_prg_bytes(mix_prg *g, uint8_t *out, size_t len);
+void mix_prg_free(mix_prg *g);
 
 /* RO_nbits(ρ ‖ data): start, feed the data, finish into out (⌈nbits/8⌉ bytes). */
 typedef struct {

@@ -64,7 +64,7 @@ out:
 /* e_i: successive ⌈ebitlen/8⌉-byte integers from PRG(s), top bits masked, mod n. */
 static evote_err_t derive_e(const mix_stmt *st, const uint8_t s[32], mix_sc *e) {
     evote_err_t ret = EVOTE_OK;
-    mix_prg prg;
+    mix_prg prg = {.md = NULL};
     size_t len = (st->ebitlen + 7) / 8;
     uint8_t buf[32];
     BIGNUM *x = NULL;
@@ -81,6 +81,7 @@ static evote_err_t derive_e(const mix_stmt *st, const uint8_t s[32], mix_sc *e) 
         GUARD(evote_scalar_encode(e[i].b, x));
     }
 out:
+    mix_prg_free(&prg);
     BN_free(x);
     BN_CTX_free(bn);
     return ret;

@@ -1134,6 +1134,86 @@ START_TEST(test_decompress_vs_openssl) {
 }
 END_TEST
 
+/* The field operations the point arithmetic runs on (x86-64: assembly and
+ * add-with-carry intrinsics) against the portable C versions and against
+ * BIGNUM arithmetic mod p, on random elements and on the edges (0, 1,
+ * p−1, p−2, 2^255, values with all-ones or all-zero limbs). */
+START_TEST(test_field_ops_vs_portable_and_bn) {
+    BIGNUM *p = BN_new(), *x = BN_new(), *y = BN_new(), *z = BN_new();
+    BN_CTX *bn = BN_CTX_new();
+    static const char *edges[] = {
+        "0", "1", "2",
+        "FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFE",
+        "FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFD",
+        "8000000000000000000000000000000000000000000000000000000000000000",
+        "FFFFFFFF00000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
+        "00000000FFFFFFFF00000000000000000000000000000000FFFFFFFF00000000",
+        "FFFFFFFFFFFFFFFF", "10000000000000000"};
+    const size_t ne = sizeof(edges) / sizeof(edges[0]);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_ptr_nonnull(y);
+    ck_assert_ptr_nonnull(z);
+    ck_assert_ptr_nonnull(bn);
+    ck_assert_int_ne(
+        BN_hex2bn(&p, "FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF"), 0);
+    for (size_t it = 0; it < 20000; it++) {
+        uint8_t xb[32], yb[32], want[32], got[32];
+        fe a, b, r1, r2;
+        if (it < ne * ne) {
+            ck_assert_int_ne(BN_hex2bn(&x, edges[it % ne]), 0);
+            ck_assert_int_ne(BN_hex2bn(&y, edges[it / ne]), 0);
+        } else {
+            ck_assert_int_eq(BN_rand_range(x, p), 1);
+            ck_assert_int_eq(BN_rand_range(y, p), 1);
+        }
+        ck_assert_int_eq(BN_bn2binpad(x, xb, 32), 32);
+        ck_assert_int_eq(BN_bn2binpad(y, yb, 32), 32);
+        fe_from_bytes(&a, xb);
+        fe_from_bytes(&b, yb);
+        /* product */
+        fe_mul(&r1, &a, &b);
+        fe_portable_mul(&r2, &a, &b);
+        ck_assert_mem_eq(r1.v, r2.v, 32);
+        ck_assert_int_eq(BN_mod_mul(z, x, y, p, bn), 1);
+        ck_assert_int_eq(BN_bn2binpad(z, want, 32), 32);
+        fe_to_bytes(got, &r1);
+        ck_assert_mem_eq(got, want, 32);
+        /* square */
+        fe_sqr(&r1, &a);
+        fe_portable_sqr(&r2, &a);
+        ck_assert_mem_eq(r1.v, r2.v, 32);
+        ck_assert_int_eq(BN_mod_sqr(z, x, p, bn), 1);
+        ck_assert_int_eq(BN_bn2binpad(z, want, 32), 32);
+        fe_to_bytes(got, &r1);
+        ck_assert_mem_eq(got, want, 32);
+        /* sum and both differences */
+        fe_add(&r1, &a, &b);
+        fe_portable_add(&r2, &a, &b);
+        ck_assert_mem_eq(r1.v, r2.v, 32);
+        ck_assert_int_eq(BN_mod_add(z, x, y, p, bn), 1);
+        ck_assert_int_eq(BN_bn2binpad(z, want, 32), 32);
+        fe_to_bytes(got, &r1);
+        ck_assert_mem_eq(got, want, 32);
+        fe_sub(&r1, &a, &b);
+        fe_portable_sub(&r2, &a, &b);
+        ck_assert_mem_eq(r1.v, r2.v, 32);
+        ck_assert_int_eq(BN_mod_sub(z, x, y, p, bn), 1);
+        ck_assert_int_eq(BN_bn2binpad(z, want, 32), 32);
+        fe_to_bytes(got, &r1);
+        ck_assert_mem_eq(got, want, 32);
+        fe_sub(&r1, &b, &a);
+        fe_portable_sub(&r2, &b, &a);
+        ck_assert_mem_eq(r1.v, r2.v, 32);
+    }
+    BN_free(p);
+    BN_free(x);
+    BN_free(y);
+    BN_free(z);
+    BN_CTX_free(bn);
+}
+END_TEST
+
 static Suite *mix_suite(void) {
     Suite *s = suite_create("mix");
     TCase *tc = tcase_create("core");
@@ -1160,6 +1240,7 @@ static Suite *mix_suite(void) {
     suite_add_tcase(s, tc);
     TCase *ta = tcase_create("arith");
     tcase_set_timeout(ta, 300);
+    tcase_add_test(ta, test_field_ops_vs_portable_and_bn);
     tcase_add_test(ta, test_point_ops_vs_openssl);
     tcase_add_test(ta, test_msm_vs_openssl);
     tcase_add_test(ta, test_msm_segments);
