@@ -13,6 +13,7 @@
 #include <openssl/err.h>
 
 #include "ballot_internal.h"
+#include "mix_internal.h"
 #include "evote/ballot.h"
 #include "evote/manifest.h"
 #include "internal.h"
@@ -655,28 +656,39 @@ static bool is_zero_point(const uint8_t p[EVOTE_POINT_LEN]) {
     return acc == 0;
 }
 
+/* Decompress and validate one point of a ballot (mix_pt_from_compressed:
+ * the same checks and error codes as evote_ec_decode, with an addition-chain
+ * square root instead of BN_mod_sqrt, which was most of a ballot's decoding
+ * cost in reception). */
 static evote_err_t decode_point_field(const uint8_t p[EVOTE_POINT_LEN], const char *name,
-                                      EC_POINT *tmp, BN_CTX *bn) {
+                                      mix_pt *out) {
     if (is_zero_point(p))
         return evote_fail(EVOTE_ERR_POINT_INFINITY, "ballot %s: point at infinity", name);
-    evote_err_t rv = evote_ec_decode(tmp, p, bn);
+    evote_err_t rv = mix_pt_from_compressed(out, p);
     if (rv != EVOTE_OK)
         return evote_fail(rv, "ballot %s: %s", name, evote_strerror(rv));
     return EVOTE_OK;
 }
 
 evote_err_t evote_ballot_decode(evote_ballot_t *out, const uint8_t *in, size_t len) {
+    return evote_ballot_decode_pok(out, NULL, in, len, NULL);
+}
+
+evote_err_t evote_ballot_decode_pok(evote_ballot_t *out, evote_ballot_pok_t *pok,
+                                    const uint8_t *in, size_t len,
+                                    const uint8_t pk[EVOTE_POINT_LEN]) {
     evote_err_t ret = EVOTE_OK;
     evote_ballot_t b;
-    EC_POINT *tmp = NULL;
-    BN_CTX *bn = NULL;
+    mix_pt c1, c2, t;
     BIGNUM *z = NULL;
     size_t o = 0, idlen;
 
     memset(&b, 0, sizeof(b));
-    ENSURE(out != NULL && (in != NULL || len == 0), EVOTE_ERR_ARG,
-           "ballot decode: bad argument");
+    ENSURE(out != NULL && (in != NULL || len == 0) && (pok == NULL || pk != NULL),
+           EVOTE_ERR_ARG, "ballot decode: bad argument");
     memset(out, 0, sizeof(*out));
+    if (pok != NULL)
+        memset(pok, 0, sizeof(*pok));
     ENSURE(len <= EVOTE_BALLOT_MAX, EVOTE_ERR_TOO_LARGE,
            "ballot of %zu bytes exceeds the maximum of %u", len, EVOTE_BALLOT_MAX);
     ENSURE(len >= 4, EVOTE_ERR_TRUNCATED, "ballot of %zu bytes has no header", len);
@@ -709,22 +721,26 @@ evote_err_t evote_ballot_decode(evote_ballot_t *out, const uint8_t *in, size_t l
     o += EVOTE_POINT_LEN;
     memcpy(b.proof_z, in + o, EVOTE_SCALAR_LEN);
 
-    ALLOC_GUARD(bn = BN_CTX_new());
-    ALLOC_GUARD(tmp = EC_POINT_new(evote_ec_group()));
     ALLOC_GUARD(z = BN_new());
-    GUARD(decode_point_field(b.c1, "C1", tmp, bn));
-    GUARD(decode_point_field(b.c2, "C2", tmp, bn));
-    GUARD(decode_point_field(b.proof_t, "proof T", tmp, bn));
+    GUARD(decode_point_field(b.c1, "C1", &c1));
+    GUARD(decode_point_field(b.c2, "C2", &c2));
+    GUARD(decode_point_field(b.proof_t, "proof T", &t));
     ret = evote_scalar_decode(z, b.proof_z, false);
     if (ret != EVOTE_OK) {
         ret = evote_fail(ret, "ballot proof z: %s", evote_err_detail());
         goto out;
     }
+    if (pok != NULL) {
+        GUARD(evote_ballot_challenge(&b, pk, pok->c));
+        pok->c1 = c1;
+        pok->t = t;
+        memcpy(pok->z, b.proof_z, EVOTE_SCALAR_LEN);
+    }
     *out = b;
 out:
-    EC_POINT_free(tmp);
+    if (ret != EVOTE_OK && pok != NULL)
+        memset(pok, 0, sizeof(*pok));
     BN_free(z);
-    BN_CTX_free(bn);
     return ret;
 }
 
@@ -734,51 +750,39 @@ evote_err_t evote_ballot_verify(const evote_ballot_t *b,
                                 const uint8_t manifest_hash[EVOTE_HASH_LEN],
                                 const uint8_t pk[EVOTE_POINT_LEN]) {
     evote_err_t ret = EVOTE_OK;
-    const EC_GROUP *g = evote_ec_group();
-    const BIGNUM *n = evote_ec_order();
-    EC_POINT *c1 = NULL, *t = NULL, *ppk = NULL, *lhs = NULL;
-    BIGNUM *c = NULL, *negc = NULL, *z = NULL;
-    BN_CTX *bn = NULL;
+    evote_ballot_pok_t pok;
+    mix_pt ppk, c2;
+    BIGNUM *z = NULL;
+    bool ok = false;
 
-    ENSURE(b != NULL && manifest_hash != NULL && pk != NULL && g != NULL, EVOTE_ERR_ARG,
-           "ballot verify: bad argument");
+    memset(&pok, 0, sizeof(pok));
+    ENSURE(b != NULL && manifest_hash != NULL && pk != NULL && evote_ec_group() != NULL,
+           EVOTE_ERR_ARG, "ballot verify: bad argument");
     ENSURE(CRYPTO_memcmp(b->manifest_hash, manifest_hash, EVOTE_HASH_LEN) == 0,
            EVOTE_ERR_MANIFEST_MISMATCH, "ballot names another manifest");
     ENSURE(memchr(b->contest_id, 0, sizeof(b->contest_id)) != NULL &&
                contest_id_ok(b->contest_id),
            EVOTE_ERR_BALLOT_FORMAT, "ballot contest id is not a valid id");
-    ALLOC_GUARD(bn = BN_CTX_new());
-    ALLOC_GUARD(c1 = EC_POINT_new(g));
-    ALLOC_GUARD(t = EC_POINT_new(g));
-    ALLOC_GUARD(ppk = EC_POINT_new(g));
-    ALLOC_GUARD(lhs = EC_POINT_new(g));
-    ALLOC_GUARD(c = BN_new());
-    ALLOC_GUARD(negc = BN_new());
+    ret = mix_pt_from_compressed(&ppk, pk);
+    if (ret != EVOTE_OK) {
+        ret = evote_fail(ret, "election public key: %s", evote_strerror(ret));
+        goto out;
+    }
     ALLOC_GUARD(z = BN_new());
-    GUARD(evote_ec_decode(ppk, pk, bn));
     /* A struct may not come from evote_ballot_decode: validate again. */
-    GUARD(decode_point_field(b->c1, "C1", c1, bn));
-    GUARD(decode_point_field(b->c2, "C2", lhs, bn));
-    ret = decode_point_field(b->proof_t, "proof T", t, bn);
+    GUARD(decode_point_field(b->c1, "C1", &pok.c1));
+    GUARD(decode_point_field(b->c2, "C2", &c2));
+    ret = decode_point_field(b->proof_t, "proof T", &pok.t);
     ENSURE(ret == EVOTE_OK, EVOTE_ERR_PROOF_INVALID, "proof commitment T is not a valid point");
     ret = evote_scalar_decode(z, b->proof_z, false);
     ENSURE(ret == EVOTE_OK, EVOTE_ERR_PROOF_INVALID,
            "proof response z is zero or not below the group order");
-    GUARD(challenge_scalar(c, b, pk, bn));
-    /* z·G − c·C1 == T  ⇔  z·G == T + c·C1 */
-    OSSL_GUARD(BN_mod_sub(negc, n, c, n, bn));
-    OSSL_GUARD(EC_POINT_mul(g, lhs, z, c1, negc, bn));
-    ENSURE(EC_POINT_cmp(g, lhs, t, bn) == 0, EVOTE_ERR_PROOF_INVALID,
-           "z·G differs from T + c·C1");
+    memcpy(pok.z, b->proof_z, EVOTE_SCALAR_LEN);
+    GUARD(evote_ballot_challenge(b, pk, pok.c));
+    GUARD(evote_ballot_pok_verify(&pok, 1, &ok));
+    ENSURE(ok, EVOTE_ERR_PROOF_INVALID, "z·G differs from T + c·C1");
 out:
-    EC_POINT_free(c1);
-    EC_POINT_free(t);
-    EC_POINT_free(ppk);
-    EC_POINT_free(lhs);
-    BN_free(c);
-    BN_free(negc);
     BN_free(z);
-    BN_CTX_free(bn);
     return ret;
 }
 

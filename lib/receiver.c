@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ballot_internal.h"
 #include "evote/ballot.h"
 #include "evote/receiver.h"
 #include "evote/roll.h"
@@ -266,67 +267,183 @@ out:
     return ret;
 }
 
-/* Checks 1-10 for one message; on success p is ready to append. */
-static evote_err_t precheck(evote_receiver_t *r, const uint8_t *msg, size_t len,
-                            int64_t at, pending_t *p) {
-    evote_err_t ret = EVOTE_OK;
+/*
+ * The checks run in three stages so that the CPU work of a whole batch is
+ * done before the store is touched, and the proofs are checked together
+ * (lib/ballot_pok.c): stage A (checks 1-5, no store), the batch proof
+ * check, then stage B (checks 6-8, 9's verdict, 10) against the store.
+ * Each message's result is still its FIRST failing check in the order of
+ * receiver.h: a proof verdict is only reported once 6-8 have passed.
+ * While one thread of a server commits (and waits for the disk) under the
+ * store's lock, another can be in its stage A: nothing there waits for it.
+ */
+typedef struct {
     evote_cms_result_t cms;
     evote_ballot_t b;
-    evote_box_info_t box = {0};
+    evote_err_t verdict; /* first failed check so far */
+    char detail[256];    /* its detail */
+} work_t;
+
+static void work_fail(work_t *w, evote_err_t e) {
+    w->verdict = e;
+    snprintf(w->detail, sizeof(w->detail), "%s", evote_err_detail());
+}
+
+/* Checks 1-5 for one message, and the proof statement for check 9. */
+static evote_err_t stage_a(evote_receiver_t *r, const uint8_t *msg, size_t len, int64_t at,
+                           work_t *w, evote_ballot_pok_t *pok) {
+    evote_err_t ret = EVOTE_OK;
     int64_t opens = 0, closes = 0;
     size_t ci;
-    bool seen = false;
 
-    memset(&cms, 0, sizeof(cms));
-    memset(&b, 0, sizeof(b));
-    memset(p, 0, sizeof(*p));
     ENSURE(msg != NULL || len == 0, EVOTE_ERR_ARG, "receive: bad argument");
     /* 1-3: form, signature, certificate at the time of receipt */
     GUARD(evote_cms_verify(r->v, msg != NULL ? msg : (const uint8_t *)"", len, NULL, 0,
-                           at, &cms));
+                           at, &w->cms));
     /* 4: a ballot of this election, for a contest of the manifest */
-    ENSURE(cms.content_len <= EVOTE_BALLOT_MAX, EVOTE_ERR_BALLOT_FORMAT,
-           "signed content of %zu bytes is not a ballot", cms.content_len);
-    GUARD(evote_ballot_decode(&b, cms.content, cms.content_len));
-    ENSURE(CRYPTO_memcmp(b.manifest_hash, evote_manifest_hash(r->m), EVOTE_HASH_LEN) == 0,
+    ENSURE(w->cms.content_len <= EVOTE_BALLOT_MAX, EVOTE_ERR_BALLOT_FORMAT,
+           "signed content of %zu bytes is not a ballot", w->cms.content_len);
+    GUARD(evote_ballot_decode_pok(&w->b, pok, w->cms.content, w->cms.content_len, r->pk));
+    ENSURE(CRYPTO_memcmp(w->b.manifest_hash, evote_manifest_hash(r->m), EVOTE_HASH_LEN) == 0,
            EVOTE_ERR_WRONG_ELECTION, "ballot names another manifest");
-    ENSURE(evote_manifest_contest_index(r->m, b.contest_id, &ci) == EVOTE_OK,
-           EVOTE_ERR_CONTEST_UNKNOWN, "contest '%s' is not in the manifest", b.contest_id);
+    ENSURE(evote_manifest_contest_index(r->m, w->b.contest_id, &ci) == EVOTE_OK,
+           EVOTE_ERR_CONTEST_UNKNOWN, "contest '%s' is not in the manifest",
+           w->b.contest_id);
     /* 5: voting window */
     evote_manifest_window(r->m, &opens, &closes);
     ENSURE(at >= opens && at < closes, EVOTE_ERR_OUTSIDE_WINDOW,
            "received at %lld, window is [%lld, %lld)", (long long)at, (long long)opens,
            (long long)closes);
+out:
+    return ret;
+}
+
+/* The boxes' states as read once per batch (the commit reads them again). */
+#define BOX_MEMO 8
+typedef struct {
+    size_t n;
+    char contest[BOX_MEMO][EVOTE_ID_MAX + 1];
+    evote_box_state_t state[BOX_MEMO];
+} box_memo_t;
+
+static evote_err_t box_state(evote_receiver_t *r, box_memo_t *bm, const char *contest,
+                             evote_box_state_t *state) {
+    evote_err_t ret = EVOTE_OK;
+    evote_box_info_t box = {0};
+    for (size_t i = 0; i < bm->n; i++)
+        if (strcmp(bm->contest[i], contest) == 0) {
+            *state = bm->state[i];
+            return EVOTE_OK;
+        }
+    GUARD(evote_store_box_get(r->store, contest, &box));
+    *state = box.state;
+    if (bm->n < BOX_MEMO) {
+        snprintf(bm->contest[bm->n], sizeof(bm->contest[bm->n]), "%s", contest);
+        bm->state[bm->n++] = box.state;
+    }
+out:
+    evote_box_info_clear(&box);
+    return ret;
+}
+
+/* Checks 6-10 for a message that passed 1-5; on success p is ready to
+ * append. proof_ok is check 9's verdict, decided before. */
+static evote_err_t stage_b(evote_receiver_t *r, box_memo_t *bm, const work_t *w,
+                           bool proof_ok, pending_t *p) {
+    evote_err_t ret = EVOTE_OK;
+    evote_box_state_t state = EVOTE_BOX_NONE;
+    const evote_ballot_t *b = &w->b;
+    bool seen = false;
+
+    memset(p, 0, sizeof(*p));
     /* 6: box open */
-    GUARD(evote_store_box_get(r->store, b.contest_id, &box));
-    ENSURE(box.state != EVOTE_BOX_CLOSED, EVOTE_ERR_BOX_CLOSED, "box %s is closed",
-           b.contest_id);
-    ENSURE(box.state == EVOTE_BOX_OPEN, EVOTE_ERR_BOX_NOT_OPEN, "box %s is not open",
-           b.contest_id);
+    GUARD(box_state(r, bm, b->contest_id, &state));
+    ENSURE(state != EVOTE_BOX_CLOSED, EVOTE_ERR_BOX_CLOSED, "box %s is closed",
+           b->contest_id);
+    ENSURE(state == EVOTE_BOX_OPEN, EVOTE_ERR_BOX_NOT_OPEN, "box %s is not open",
+           b->contest_id);
     /* 7-8: roll */
-    GUARD(roll_check(r, &cms, b.contest_id, p->item.voter_key));
+    GUARD(roll_check(r, &w->cms, b->contest_id, p->item.voter_key));
     /* 9: proof of knowledge */
-    GUARD(evote_ballot_verify(&b, evote_manifest_hash(r->m), r->pk));
+    ENSURE(proof_ok, EVOTE_ERR_PROOF_INVALID, "z·G differs from T + c·C1");
     /* 10: C1 never seen in this box */
-    GUARD(evote_store_c1_seen(r->store, b.contest_id, b.c1, &seen));
-    ENSURE(!seen, EVOTE_ERR_REPLAY, "C1 already in box %s", b.contest_id);
+    GUARD(evote_store_c1_seen(r->store, b->contest_id, b->c1, &seen));
+    ENSURE(!seen, EVOTE_ERR_REPLAY, "C1 already in box %s", b->contest_id);
 
     /* Detach: keep the bare ballot bytes only. */
-    memcpy(p->ballot, cms.content, cms.content_len);
+    memcpy(p->ballot, w->cms.content, w->cms.content_len);
     p->item.ballot = p->ballot;
-    p->item.ballot_len = cms.content_len;
-    memcpy(p->item.contest, b.contest_id, sizeof(p->item.contest));
-    memcpy(p->item.c1, b.c1, EVOTE_POINT_LEN);
-    GUARD(evote_store_leaf_hash(p->ballot, cms.content_len, p->item.leaf_hash));
-    GUARD(evote_sha256(p->ballot, cms.content_len, p->tracking));
+    p->item.ballot_len = w->cms.content_len;
+    memcpy(p->item.contest, b->contest_id, sizeof(p->item.contest));
+    memcpy(p->item.c1, b->c1, EVOTE_POINT_LEN);
+    GUARD(evote_store_leaf_hash(p->ballot, w->cms.content_len, p->item.leaf_hash));
+    GUARD(evote_sha256(p->ballot, w->cms.content_len, p->tracking));
 out:
     if (ret != EVOTE_OK)
         evote_wipe(p, sizeof(*p));
-    evote_box_info_clear(&box);
-    if (cms.cert_der != NULL)
-        evote_wipe(cms.cert_der, cms.cert_der_len);
-    evote_cms_result_clear(&cms);
-    evote_wipe(&b, sizeof(b));
+    return ret;
+}
+
+/*
+ * Checks 1-10 for n messages: results[i] is message i's verdict, and where
+ * it is EVOTE_OK p[i] is ready to append. For n == 1 a refusal leaves its
+ * detail as the current error detail. Returns EVOTE_OK or an allocation
+ * failure (then results[] hold it).
+ */
+static evote_err_t precheck(evote_receiver_t *r, const uint8_t *const *msgs,
+                            const size_t *lens, size_t n, int64_t at, pending_t *p,
+                            evote_err_t *results) {
+    evote_err_t ret = EVOTE_OK;
+    work_t *w = NULL;
+    evote_ballot_pok_t *pok = NULL;
+    size_t *which = NULL;
+    bool *ok = NULL;
+    box_memo_t bm;
+    size_t k = 0;
+
+    bm.n = 0;
+    ALLOC_GUARD(w = calloc(n, sizeof(*w)));
+    ALLOC_GUARD(pok = calloc(n, sizeof(*pok)));
+    ALLOC_GUARD(which = calloc(n, sizeof(*which)));
+    ALLOC_GUARD(ok = calloc(n, sizeof(*ok)));
+    for (size_t i = 0; i < n; i++) {
+        evote_err_t e = stage_a(r, msgs[i], lens[i], at, &w[i], &pok[k]);
+        if (e != EVOTE_OK)
+            work_fail(&w[i], e);
+        else
+            which[k++] = i;
+    }
+    /* 9 for every message that passed 1-5, together */
+    evote_err_t e = evote_ballot_pok_verify(pok, k, ok);
+    if (e != EVOTE_OK)
+        for (size_t j = 0; j < k; j++)
+            work_fail(&w[which[j]], e);
+    else
+        for (size_t j = 0; j < k; j++) {
+            size_t i = which[j];
+            e = stage_b(r, &bm, &w[i], ok[j], &p[i]);
+            if (e != EVOTE_OK)
+                work_fail(&w[i], e);
+        }
+    for (size_t i = 0; i < n; i++)
+        results[i] = w[i].verdict;
+    if (n == 1 && results[0] != EVOTE_OK)
+        evote_fail(results[0], "%s", w[0].detail);
+out:
+    if (ret != EVOTE_OK)
+        for (size_t i = 0; i < n; i++)
+            results[i] = ret;
+    for (size_t i = 0; w != NULL && i < n; i++) {
+        if (w[i].cms.cert_der != NULL)
+            evote_wipe(w[i].cms.cert_der, w[i].cms.cert_der_len);
+        evote_cms_result_clear(&w[i].cms);
+    }
+    if (w != NULL)
+        evote_wipe(w, n * sizeof(*w));
+    free(w);
+    free(pok);
+    free(which);
+    free(ok);
     return ret;
 }
 
@@ -365,15 +482,14 @@ evote_err_t evote_receiver_receive_batch(evote_receiver_t *r, const uint8_t *con
     ALLOC_GUARD(verdicts = calloc(n, sizeof(*verdicts)));
     ALLOC_GUARD(which = calloc(n, sizeof(*which)));
     ALLOC_GUARD(seqs = calloc(n, sizeof(*seqs)));
-    for (size_t i = 0; i < n; i++) {
-        results[i] = precheck(r, msgs[i], lens[i], at, &p[i]);
+    GUARD(precheck(r, msgs, lens, n, at, p, results));
+    if (n == 1 && results[0] != EVOTE_OK)
+        snprintf(detail, sizeof(detail), "%s", evote_err_detail());
+    for (size_t i = 0; i < n; i++)
         if (results[i] == EVOTE_OK) {
             items[k] = p[i].item;
             which[k++] = i;
-        } else if (n == 1) {
-            snprintf(detail, sizeof(detail), "%s", evote_err_detail());
         }
-    }
     if (k > 0) {
         ret = evote_store_append(r->store, items, k, verdicts, seqs);
         if (ret != EVOTE_OK) {
@@ -417,7 +533,9 @@ evote_err_t evote_receiver_receive(evote_receiver_t *r, const uint8_t *msg, size
             return evote_fail(EVOTE_ERR_NOMEM, "receive: out of memory");
         if (at == EVOTE_NOW)
             at = r->now(r->now_ctx);
-        res = precheck(r, msg, len, at, p);
+        evote_err_t e = precheck(r, &msg, &len, 1, at, p, &res);
+        if (e != EVOTE_OK)
+            res = e;
         if (res == EVOTE_OK)
             res = gc_commit_one(r, p, &seq);
         if (res == EVOTE_OK)

@@ -71,6 +71,7 @@ enum {
     Q_BALLOTS,
     Q_META_GET,
     Q_META_SET,
+    Q_ROLL_LOOKUP,
     Q_COUNT
 };
 
@@ -101,14 +102,45 @@ static const char *const sql[Q_COUNT] = {
     [Q_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [Q_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    /* the voter of an identity and, if eligible, their flag for a contest
+     * (voted is NULL when not eligible), in one statement */
+    [Q_ROLL_LOOKUP] = "SELECT r.voter_key, c.voted FROM roll AS r LEFT JOIN roll_contest "
+                      "AS c ON c.voter_key = r.voter_key AND c.contest = ?2 "
+                      "WHERE r.ident_key = ?1",
 };
 
 typedef struct {
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
     pthread_mutex_t mu;
+    /* A second connection for the lookups that reception makes before its
+     * commit (box state, roll, C1): in WAL mode it reads the last commit
+     * while the writer holds mu through COMMIT and its disk flush, so one
+     * receiving thread's checks do not wait for another thread's fsync.
+     * Those lookups are advisory: the commit repeats them (§11.3). NULL
+     * when the database cannot be shared by a second connection. */
+    sqlite3 *rdb;
+    sqlite3_stmt *rq[Q_COUNT]; /* only the read queries are prepared */
+    pthread_mutex_t rmu;
     char path[1024];
 } sq_t;
+
+/* One connection with its statements and its lock. */
+typedef struct {
+    sqlite3 *db;
+    sqlite3_stmt **q;
+    pthread_mutex_t *mu;
+} conn_t;
+
+static conn_t writer_conn(sq_t *s) { return (conn_t){s->db, s->q, &s->mu}; }
+static conn_t reader_conn(sq_t *s) {
+    return s->rdb != NULL ? (conn_t){s->rdb, s->rq, &s->rmu} : writer_conn(s);
+}
+static sqlite3_stmt *QC(conn_t c, int i) {
+    sqlite3_reset(c.q[i]);
+    sqlite3_clear_bindings(c.q[i]);
+    return c.q[i];
+}
 
 static evote_err_t sq_fail(sq_t *s, const char *what) {
     return evote_fail(EVOTE_ERR_STORE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
@@ -150,10 +182,14 @@ static void sq_close(void *impl) {
     sq_t *s = impl;
     if (s == NULL)
         return;
-    for (int i = 0; i < Q_COUNT; i++)
+    for (int i = 0; i < Q_COUNT; i++) {
         sqlite3_finalize(s->q[i]);
+        sqlite3_finalize(s->rq[i]);
+    }
+    sqlite3_close(s->rdb);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->rmu);
     free(s);
 }
 
@@ -180,16 +216,17 @@ static evote_box_state_t state_parse(const unsigned char *t) {
 
 /* ---- box ---------------------------------------------------------------- */
 
-static evote_err_t box_get_locked(sq_t *s, const char *contest, evote_box_info_t *info) {
+static evote_err_t box_get_on(sq_t *s, conn_t c, const char *contest,
+                              evote_box_info_t *info) {
     evote_err_t ret = EVOTE_OK;
-    sqlite3_stmt *st = Q(s, Q_BOX_GET);
+    sqlite3_stmt *st = QC(c, Q_BOX_GET);
     memset(info, 0, sizeof(*info));
     bind_text(st, 1, contest);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
         goto out;
     ENSURE(rc == SQLITE_ROW, EVOTE_ERR_STORE, "%s: box %s: %s", s->path, contest,
-           sqlite3_errmsg(s->db));
+           sqlite3_errmsg(c.db));
     info->state = state_parse(sqlite3_column_text(st, 0));
     ENSURE(info->state != EVOTE_BOX_NONE, EVOTE_ERR_STORE, "%s: box %s: bad state",
            s->path, contest);
@@ -207,13 +244,18 @@ out:
     return ret;
 }
 
+static evote_err_t box_get_locked(sq_t *s, const char *contest, evote_box_info_t *info) {
+    return box_get_on(s, writer_conn(s), contest, info);
+}
+
 static evote_err_t sq_box_get(void *impl, const char *contest, evote_box_info_t *info) {
     sq_t *s = impl;
     if (contest == NULL || info == NULL)
         return evote_fail(EVOTE_ERR_ARG, "box get: bad argument");
-    pthread_mutex_lock(&s->mu);
-    evote_err_t ret = box_get_locked(s, contest, info);
-    pthread_mutex_unlock(&s->mu);
+    conn_t c = reader_conn(s);
+    pthread_mutex_lock(c.mu);
+    evote_err_t ret = box_get_on(s, c, contest, info);
+    pthread_mutex_unlock(c.mu);
     return ret;
 }
 
@@ -310,17 +352,18 @@ static evote_err_t sq_c1_seen(void *impl, const char *contest,
     evote_err_t ret = EVOTE_OK;
     if (contest == NULL || c1 == NULL || seen == NULL)
         return evote_fail(EVOTE_ERR_ARG, "c1 seen: bad argument");
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = Q(s, Q_C1_SEEN);
+    conn_t c = reader_conn(s);
+    pthread_mutex_lock(c.mu);
+    sqlite3_stmt *st = QC(c, Q_C1_SEEN);
     bind_text(st, 1, contest);
     bind_blob(st, 2, c1, EVOTE_POINT_LEN);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW || rc == SQLITE_DONE)
         *seen = rc == SQLITE_ROW;
     else
-        ret = sq_fail(s, "c1 lookup");
+        ret = evote_fail(EVOTE_ERR_STORE, "%s: c1 lookup: %s", s->path, sqlite3_errmsg(c.db));
     sqlite3_reset(st);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(c.mu);
     return ret;
 }
 
@@ -422,9 +465,11 @@ static evote_err_t sq_roll_lookup(void *impl, const uint8_t ident_key[EVOTE_HASH
     if (ident_key == NULL || contest == NULL || eligible == NULL || voted == NULL)
         return evote_fail(EVOTE_ERR_ARG, "roll lookup: bad argument");
     *eligible = *voted = false;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = Q(s, Q_ROLL_BY_IDENT);
+    conn_t c = reader_conn(s);
+    pthread_mutex_lock(c.mu);
+    sqlite3_stmt *st = QC(c, Q_ROLL_LOOKUP);
     bind_blob(st, 1, ident_key, EVOTE_HASH_LEN);
+    bind_text(st, 2, contest);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         sqlite3_reset(st);
@@ -432,24 +477,21 @@ static evote_err_t sq_roll_lookup(void *impl, const uint8_t ident_key[EVOTE_HASH
         goto out;
     }
     ENSURE(rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == EVOTE_HASH_LEN,
-           EVOTE_ERR_STORE, "%s: roll lookup: %s", s->path, sqlite3_errmsg(s->db));
+           EVOTE_ERR_STORE, "%s: roll lookup: %s", s->path, sqlite3_errmsg(c.db));
     memcpy(vk, sqlite3_column_blob(st, 0), EVOTE_HASH_LEN);
+    if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+        *eligible = true;
+        *voted = sqlite3_column_int(st, 1) != 0;
+    }
+    /* ident_key is UNIQUE and (voter_key, contest) the key: one row at most */
+    rc = sqlite3_step(st);
     sqlite3_reset(st);
+    ENSURE(rc == SQLITE_DONE, EVOTE_ERR_STORE, "%s: roll lookup: %s", s->path,
+           sqlite3_errmsg(c.db));
     if (voter_key != NULL)
         memcpy(voter_key, vk, EVOTE_HASH_LEN);
-    st = Q(s, Q_RC_GET);
-    bind_blob(st, 1, vk, EVOTE_HASH_LEN);
-    bind_text(st, 2, contest);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *eligible = true;
-        *voted = sqlite3_column_int(st, 0) != 0;
-    }
-    sqlite3_reset(st);
-    ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, EVOTE_ERR_STORE, "%s: roll lookup: %s",
-           s->path, sqlite3_errmsg(s->db));
 out:
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(c.mu);
     return ret;
 }
 
@@ -708,6 +750,26 @@ static evote_err_t exec_sql(sq_t *s, const char *text, const char *what) {
     return EVOTE_OK;
 }
 
+/* The second connection (see sq_t), for a database file in WAL mode. */
+static evote_err_t open_reader(sq_t *s) {
+    static const int reads[] = {Q_BOX_GET, Q_ROLL_LOOKUP, Q_C1_SEEN};
+    if (s->path[0] == '\0' || strcmp(s->path, ":memory:") == 0 ||
+        strncmp(s->path, "file:", 5) == 0)
+        return EVOTE_OK; /* private or URI databases: everything on one connection */
+    if (sqlite3_open_v2(s->path, &s->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        return evote_fail(EVOTE_ERR_STORE, "%s: cannot open a second connection: %s",
+                          s->path, s->rdb ? sqlite3_errmsg(s->rdb) : "out of memory");
+    sqlite3_busy_timeout(s->rdb, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(s->rdb, 1);
+    for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+        if (sqlite3_prepare_v3(s->rdb, sql[reads[i]], -1, SQLITE_PREPARE_PERSISTENT,
+                               &s->rq[reads[i]], NULL) != SQLITE_OK)
+            return evote_fail(EVOTE_ERR_STORE, "%s: %s: %s", s->path, sql[reads[i]],
+                              sqlite3_errmsg(s->rdb));
+    return EVOTE_OK;
+}
+
 evote_err_t evote_store_open_sqlite(evote_store_t **out, const char *path) {
     evote_err_t ret = EVOTE_OK;
     sq_t *s = NULL;
@@ -720,6 +782,7 @@ evote_err_t evote_store_open_sqlite(evote_store_t **out, const char *path) {
     ENSURE(strlen(path) < sizeof(s->path), EVOTE_ERR_ARG, "store path too long");
     ALLOC_GUARD(s = calloc(1, sizeof(*s)));
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->rmu, NULL);
     strcpy(s->path, path);
     if (sqlite3_open_v2(path, &s->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -745,6 +808,7 @@ evote_err_t evote_store_open_sqlite(evote_store_t **out, const char *path) {
             ret = sq_fail(s, sql[i]);
             goto out;
         }
+    GUARD(open_reader(s));
     GUARD(evote_store_new(&store, &sqlite_ops, s));
     s = NULL; /* owned by store */
     GUARD(evote_store_meta_get(store, "schema", &ver, &vlen));

@@ -810,6 +810,158 @@ START_TEST(test_resolve_x_refusals) {
 }
 END_TEST
 
+
+/* ---- proof statements, alone and in batches (lib/ballot_pok.c) ---------- */
+
+/* Statement of ballot b under pk, through its encoding (the receiver's path). */
+static void pok_of(const evote_ballot_t *b, const uint8_t pk[33], evote_ballot_pok_t *s) {
+    uint8_t buf[EVOTE_BALLOT_MAX];
+    size_t len;
+    evote_ballot_t d;
+    ck_assert_int_eq(evote_ballot_encode(b, buf, sizeof(buf), &len), EVOTE_OK);
+    ck_assert_int_eq(evote_ballot_decode_pok(&d, s, buf, len, pk), EVOTE_OK);
+    ck_assert_mem_eq(&d, b, sizeof(d));
+}
+
+START_TEST(test_pok_decode_matches_decode) {
+    char dir[4096];
+    evote_manifest_t *m = test_manifest(dir, sizeof(dir));
+    uint8_t pk[33], buf[EVOTE_BALLOT_MAX], c[32];
+    BIGNUM *sk = keypair(pk);
+    evote_ballot_t b, d1, d2;
+    evote_ballot_pok_t s;
+    size_t len;
+    sample_ballot(m, pk, &b, buf, &len);
+    pok_of(&b, pk, &s);
+    ck_assert_int_eq(evote_ballot_challenge(&b, pk, c), EVOTE_OK);
+    ck_assert_mem_eq(s.c, c, 32);
+    ck_assert_mem_eq(s.z, b.proof_z, 32);
+    uint8_t enc[33];
+    ck_assert_int_eq(mix_pt_to_compressed(enc, &s.c1), EVOTE_OK);
+    ck_assert_mem_eq(enc, b.c1, 33);
+    ck_assert_int_eq(mix_pt_to_compressed(enc, &s.t), EVOTE_OK);
+    ck_assert_mem_eq(enc, b.proof_t, 33);
+    /* every one-bit flip: the same verdict as evote_ballot_decode, and
+     * nothing left in either output on a refusal */
+    static const evote_ballot_pok_t zero_pok;
+    static const evote_ballot_t zero_b;
+    for (size_t i = 0; i < len; i++)
+        for (int bit = 0; bit < 8; bit += 3) {
+            uint8_t copy[EVOTE_BALLOT_MAX];
+            memcpy(copy, buf, len);
+            copy[i] ^= (uint8_t)(1u << bit);
+            evote_err_t e1 = evote_ballot_decode(&d1, copy, len);
+            memset(&s, 0x5a, sizeof(s));
+            evote_err_t e2 = evote_ballot_decode_pok(&d2, &s, copy, len, pk);
+            ck_assert_msg(e1 == e2, "byte %zu bit %d: decode %s, decode_pok %s", i, bit,
+                          evote_err_name(e1), evote_err_name(e2));
+            if (e2 != EVOTE_OK) {
+                ck_assert_mem_eq(&s, &zero_pok, sizeof(s));
+                ck_assert_mem_eq(&d2, &zero_b, sizeof(d2));
+            } else {
+                ck_assert_mem_eq(&d1, &d2, sizeof(d1));
+            }
+        }
+    ck_assert_int_eq(evote_ballot_decode_pok(&d2, &s, buf, len, NULL), EVOTE_ERR_ARG);
+    BN_free(sk);
+    evote_manifest_free(m);
+    evt_rmrf(dir);
+}
+END_TEST
+
+START_TEST(test_pok_batch_all_good) {
+    char dir[4096];
+    evote_manifest_t *m = test_manifest(dir, sizeof(dir));
+    uint8_t pk[33], buf[EVOTE_BALLOT_MAX];
+    BIGNUM *sk = keypair(pk);
+    /* 0, 1, a small batch, one full chunk, a chunk and one more, three chunks */
+    static const size_t sizes[] = {0, 1, 2, 7, EVOTE_POK_BATCH_MAX, EVOTE_POK_BATCH_MAX + 1,
+                                   2 * EVOTE_POK_BATCH_MAX + 2};
+    const size_t nmax = 2 * EVOTE_POK_BATCH_MAX + 2;
+    evote_ballot_pok_t *s = calloc(nmax, sizeof(*s));
+    bool *ok = calloc(nmax, sizeof(*ok));
+    for (size_t i = 0; i < nmax; i++) {
+        evote_ballot_t b;
+        size_t len;
+        sample_ballot(m, pk, &b, buf, &len);
+        pok_of(&b, pk, &s[i]);
+    }
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        memset(ok, 0, nmax * sizeof(*ok));
+        ck_assert_int_eq(evote_ballot_pok_verify(s, sizes[k], ok), EVOTE_OK);
+        for (size_t i = 0; i < sizes[k]; i++)
+            ck_assert_msg(ok[i], "n = %zu: statement %zu refused", sizes[k], i);
+        for (size_t i = sizes[k]; i < nmax; i++)
+            ck_assert(!ok[i]); /* nothing written past n */
+    }
+    ck_assert_int_eq(evote_ballot_pok_verify(NULL, 3, ok), EVOTE_ERR_ARG);
+    ck_assert_int_eq(evote_ballot_pok_verify(s, 3, NULL), EVOTE_ERR_ARG);
+    free(s);
+    free(ok);
+    BN_free(sk);
+    evote_manifest_free(m);
+    evt_rmrf(dir);
+}
+END_TEST
+
+START_TEST(test_pok_batch_names_bad) {
+    char dir[4096];
+    evote_manifest_t *m = test_manifest(dir, sizeof(dir));
+    uint8_t pk[33], buf[EVOTE_BALLOT_MAX], g[33];
+    BIGNUM *sk = keypair(pk);
+    const size_t n = EVOTE_POK_BATCH_MAX + 6; /* two chunks */
+    evote_ballot_t *b = calloc(n, sizeof(*b));
+    evote_ballot_pok_t *s = calloc(n, sizeof(*s));
+    bool *ok = calloc(n, sizeof(*ok));
+    const uint8_t *mh = evote_manifest_hash(m);
+    generator(g);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        sample_ballot(m, pk, &b[i], buf, &len);
+    }
+    /* bad proofs that still decode: z + 1 (first), another ballot's C1,
+     * T + G (first of the second chunk), C2 + G (last, bound by c) */
+    const size_t bad[] = {0, 33, EVOTE_POK_BATCH_MAX, n - 1};
+    for (int i = 31; i >= 0 && ++b[bad[0]].proof_z[i] == 0; i--)
+        ;
+    memcpy(b[bad[1]].c1, b[bad[1] + 1].c1, 33);
+    point_add(b[bad[2]].proof_t, g, b[bad[2]].proof_t);
+    point_add(b[bad[3]].c2, g, b[bad[3]].c2);
+    for (size_t i = 0; i < n; i++)
+        pok_of(&b[i], pk, &s[i]);
+    ck_assert_int_eq(evote_ballot_pok_verify(s, n, ok), EVOTE_OK);
+    for (size_t i = 0; i < n; i++) {
+        bool is_bad = i == bad[0] || i == bad[1] || i == bad[2] || i == bad[3];
+        ck_assert_msg(ok[i] == !is_bad, "statement %zu: %s", i, ok[i] ? "accepted" : "refused");
+        /* the same verdict as the one-ballot check */
+        ck_assert_int_eq(evote_ballot_verify(&b[i], mh, pk),
+                         is_bad ? EVOTE_ERR_PROOF_INVALID : EVOTE_OK);
+    }
+    /* a batch of bad ones only, and one bad one alone */
+    evote_ballot_pok_t two[3] = {s[bad[0]], s[bad[1]], s[bad[2]]};
+    ok[0] = ok[1] = ok[2] = true;
+    ck_assert_int_eq(evote_ballot_pok_verify(two, 3, ok), EVOTE_OK);
+    ck_assert(!ok[0] && !ok[1] && !ok[2]);
+    ok[0] = true;
+    ck_assert_int_eq(evote_ballot_pok_verify(&s[bad[3]], 1, ok), EVOTE_OK);
+    ck_assert(!ok[0]);
+    /* two invalid statements whose errors cancel in a plain sum (T's
+     * swapped between two ballots) must not pass: the weights differ */
+    evote_ballot_pok_t sw[2] = {s[1], s[2]};
+    sw[0].t = s[2].t;
+    sw[1].t = s[1].t;
+    ok[0] = ok[1] = true;
+    ck_assert_int_eq(evote_ballot_pok_verify(sw, 2, ok), EVOTE_OK);
+    ck_assert(!ok[0] && !ok[1]);
+    free(b);
+    free(s);
+    free(ok);
+    BN_free(sk);
+    evote_manifest_free(m);
+    evt_rmrf(dir);
+}
+END_TEST
+
 static Suite *ballot_suite(void) {
     Suite *s = suite_create("ballot");
     TCase *tc = tcase_create("core");
@@ -832,6 +984,9 @@ static Suite *ballot_suite(void) {
     tcase_add_test(tc, test_resolve_bad_args);
     tcase_add_test(tc, test_resolve_fast_matches_generic);
     tcase_add_test(tc, test_resolve_x_refusals);
+    tcase_add_test(tc, test_pok_decode_matches_decode);
+    tcase_add_test(tc, test_pok_batch_all_good);
+    tcase_add_test(tc, test_pok_batch_names_bad);
     suite_add_tcase(s, tc);
     return s;
 }

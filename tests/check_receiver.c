@@ -524,6 +524,166 @@ START_TEST(test_batch) {
 }
 END_TEST
 
+
+/* ---- proofs checked in batches (lib/ballot_pok.c) ----------------------- */
+
+/* nv fresh voters in the roll for both contests. */
+static evt_voter_t *batch_voters(size_t nv, unsigned first_serial) {
+    evt_voter_t *v = evt_voters_make(dir, nv, false, first_serial);
+    char *csv = malloc(64 + nv * 700);
+    size_t off = (size_t)sprintf(csv, "voter_id,identity,contests\n");
+    for (size_t i = 0; i < nv; i++) {
+        char line[1024];
+        evt_voter_roll_line(&v[i], i % 2 == 0, D " " P, line, sizeof(line));
+        off += (size_t)sprintf(csv + off, "%s", line);
+    }
+    roll_add(csv);
+    free(csv);
+    return v;
+}
+
+/* Voter v's signed ballot for contest; with a proof that fails (z + 1, the
+ * ballot still decodes) if bad. */
+static uint8_t *voter_ballot(const evt_voter_t *v, const char *contest, bool bad,
+                             size_t *len) {
+    evote_ballot_t bb;
+    uint8_t b[EVOTE_BALLOT_MAX];
+    size_t bl = ballot_bytes(m, contest, 1, b, &bb);
+    if (bad) {
+        for (int i = 31; i >= 0 && ++bb.proof_z[i] == 0; i--)
+            ;
+        ck_assert_int_eq(evote_ballot_encode(&bb, b, sizeof(b), &bl), EVOTE_OK);
+    }
+    return evt_voter_sign(v, b, bl, len);
+}
+
+static bool stored(const char *contest, uint64_t seq, const uint8_t *msg, size_t len) {
+    /* the bare ballot of a signed message is its CMS content */
+    evote_cms_result_t cr;
+    ck_assert_int_eq(evote_cms_verify(ver, msg, len, NULL, 0, EVT_PKI_NOW, &cr), EVOTE_OK);
+    struct find f = {seq, cr.content, cr.content_len, 0};
+    ck_assert_int_eq(evote_store_ballots_foreach(store, contest, 0, find_cb, &f), EVOTE_OK);
+    evote_cms_result_clear(&cr);
+    return f.found != 0;
+}
+
+START_TEST(test_batch_one_bad_proof) {
+    const size_t nv = 9, bad = 4;
+    evt_voter_t *v = batch_voters(nv, 700000);
+    uint8_t *msgs[9];
+    size_t lens[9];
+    evote_err_t res[9];
+    evote_receipt_t rc[9];
+    for (size_t i = 0; i < nv; i++)
+        msgs[i] = voter_ballot(&v[i], D, i == bad, &lens[i]);
+    ck_assert_int_eq(evote_receiver_receive_batch(rcv, (const uint8_t *const *)msgs, lens, nv,
+                                                  EVT_PKI_NOW, res, rc),
+                     EVOTE_OK);
+    static const evote_receipt_t zero;
+    uint64_t next = 0;
+    for (size_t i = 0; i < nv; i++) {
+        if (i == bad) {
+            ck_assert_msg(res[i] == EVOTE_ERR_PROOF_INVALID, "ballot %zu: %s", i,
+                          evote_err_name(res[i]));
+            ck_assert_mem_eq(&rc[i], &zero, sizeof(zero));
+            continue;
+        }
+        ck_assert_msg(res[i] == EVOTE_OK, "ballot %zu: %s", i, evote_err_name(res[i]));
+        ck_assert_uint_eq(rc[i].index, next);
+        ck_assert(stored(D, next, msgs[i], lens[i]));
+        next++;
+    }
+    struct snap s;
+    take_snap(&s);
+    ck_assert_uint_eq(s.count[0], nv - 1);
+    ck_assert_uint_eq(s.voted[0], nv - 1);
+    /* the refused voter was not marked: a good ballot of theirs is taken */
+    free(msgs[bad]);
+    msgs[bad] = voter_ballot(&v[bad], D, false, &lens[bad]);
+    evote_receipt_t one;
+    accept(msgs[bad], lens[bad], &one);
+    ck_assert_uint_eq(one.index, nv - 1);
+    for (size_t i = 0; i < nv; i++)
+        free(msgs[i]);
+    evt_voters_free(v, nv);
+}
+END_TEST
+
+START_TEST(test_batch_all_good) {
+    ck_assert_int_eq(evote_store_box_open(store, P), EVOTE_OK);
+    const size_t nv = 6;
+    evt_voter_t *v = batch_voters(nv, 710000);
+    uint8_t *msgs[12];
+    size_t lens[12];
+    evote_err_t res[12];
+    evote_receipt_t rc[12];
+    for (size_t i = 0; i < 2 * nv; i++) /* both contests, interleaved */
+        msgs[i] = voter_ballot(&v[i / 2], i % 2 ? P : D, false, &lens[i]);
+    ck_assert_int_eq(evote_receiver_receive_batch(rcv, (const uint8_t *const *)msgs, lens,
+                                                  2 * nv, EVT_PKI_NOW, res, rc),
+                     EVOTE_OK);
+    for (size_t i = 0; i < 2 * nv; i++) {
+        ck_assert_msg(res[i] == EVOTE_OK, "ballot %zu: %s", i, evote_err_name(res[i]));
+        ck_assert_uint_eq(rc[i].index, i / 2);
+        ck_assert_str_eq(rc[i].contest, i % 2 ? P : D);
+        ck_assert(stored(i % 2 ? P : D, i / 2, msgs[i], lens[i]));
+    }
+    struct snap s;
+    take_snap(&s);
+    ck_assert_uint_eq(s.count[0], nv);
+    ck_assert_uint_eq(s.count[1], nv);
+    ck_assert_uint_eq(s.voted[0], nv);
+    ck_assert_uint_eq(s.voted[1], nv);
+    for (size_t i = 0; i < 2 * nv; i++)
+        free(msgs[i]);
+    evt_voters_free(v, nv);
+}
+END_TEST
+
+/* A bad proof is reported only where the checks before it pass: each
+ * message's result is its first failing check in receiver.h's order. */
+START_TEST(test_batch_check_order) {
+    const size_t nv = 3;
+    evt_voter_t *v = batch_voters(nv, 720000);
+    evt_voter_t *stranger = evt_voters_make(dir, 1, false, 730000);
+    evote_receipt_t one;
+    size_t flen;
+    uint8_t *first = voter_ballot(&v[1], D, false, &flen);
+    accept(first, flen, &one); /* v[1] has voted in D */
+    uint8_t *msgs[5];
+    size_t lens[5];
+    evote_err_t res[5];
+    evote_receipt_t rc[5];
+    msgs[0] = voter_ballot(&v[0], D, true, &lens[0]);        /* bad proof */
+    msgs[1] = voter_ballot(&stranger[0], D, true, &lens[1]); /* + not in the roll */
+    msgs[2] = voter_ballot(&v[1], D, true, &lens[2]);        /* + already voted */
+    msgs[3] = voter_ballot(&v[2], P, true, &lens[3]);        /* + box not open */
+    msgs[4] = voter_ballot(&v[2], D, false, &lens[4]);       /* good */
+    struct snap before, after;
+    take_snap(&before);
+    ck_assert_int_eq(evote_receiver_receive_batch(rcv, (const uint8_t *const *)msgs, lens, 5,
+                                                  EVT_PKI_NOW, res, rc),
+                     EVOTE_OK);
+    ck_assert_int_eq(res[0], EVOTE_ERR_PROOF_INVALID);
+    ck_assert_int_eq(res[1], EVOTE_ERR_NOT_IN_ROLL);
+    ck_assert_int_eq(res[2], EVOTE_ERR_ALREADY_VOTED);
+    ck_assert_int_eq(res[3], EVOTE_ERR_BOX_NOT_OPEN);
+    ck_assert_int_eq(res[4], EVOTE_OK);
+    take_snap(&after);
+    ck_assert_uint_eq(after.count[0], before.count[0] + 1);
+    ck_assert_uint_eq(after.voted[0], before.voted[0] + 1);
+    ck_assert_uint_eq(after.count[1], before.count[1]);
+    /* alone, the bad-proof ballot is refused with the same code and a detail */
+    refuse(msgs[0], lens[0], EVOTE_ERR_PROOF_INVALID);
+    ck_assert_ptr_nonnull(strstr(evote_err_detail(), "z"));
+    for (size_t i = 0; i < 5; i++)
+        free(msgs[i]);
+    free(first);
+    evt_voters_free(stranger, 1);
+    evt_voters_free(v, nv);
+}
+END_TEST
+
 /* ---- a voter card end to end ------------------------------------------------ */
 
 START_TEST(test_token_end_to_end) {
@@ -1137,6 +1297,9 @@ int main(void) {
     tcase_add_test(tc, test_refuse_proof);
     tcase_add_test(tc, test_refuse_replay);
     tcase_add_test(tc, test_batch);
+    tcase_add_test(tc, test_batch_one_bad_proof);
+    tcase_add_test(tc, test_batch_all_good);
+    tcase_add_test(tc, test_batch_check_order);
     tcase_add_test(tc, test_token_end_to_end);
     tcase_add_test(tc, test_cli_receive);
     suite_add_tcase(s, tc);

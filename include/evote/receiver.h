@@ -93,7 +93,10 @@ evote_receiver_set_group_commit(evote_receiver_t *r, size_t max_group);
  * commit: one disk flush for the batch). results[i] and receipts[i] are as
  * for evote_receiver_receive. Returns EVOTE_OK when every message got a
  * verdict (accepted or refused), else the failure that stopped the batch
- * (then nothing was stored).
+ * (then nothing was stored). The batch's proofs of knowledge are checked
+ * together by a random linear combination, and one by one only if that
+ * fails (docs/PROTOCOL.md §9.2): each result is still the message's first
+ * failing check in the order above.
  */
 EVOTE_API EVOTE_WARN_UNUSED evote_err_t
 evote_receiver_receive_batch(evote_receiver_t *r, const uint8_t *const *msgs,
