@@ -211,7 +211,11 @@ int main(int argc, char **argv) {
         free(b);
         evote_buf_free(&bt);
 
-        OK(mix_points_serialize(pts, 2, &bt));
+        {
+            mix_out mo = {{0}, NULL}; /* buffer only */
+            OK(mix_points_serialize(pts, 2, &mo));
+            bt = mo.b;
+        }
         b = malloc(bt.len + 2);
         b[0] = 1;
         b[1] = 1;
@@ -224,7 +228,11 @@ int main(int argc, char **argv) {
         OK(mix_commit_alloc(&c, 2));
         c.B[0] = pts[0], c.B[1] = pts[1], c.Bp[0] = pts[2], c.Bp[1] = pts[3];
         c.Ap = pts[0], c.Cp = pts[1], c.Dp = pts[2], c.Fpa = pts[3], c.Fpb = pts[0];
-        OK(mix_commit_serialize(&c, 2, &bt));
+        {
+            mix_out mo = {{0}, NULL}; /* buffer only */
+            OK(mix_commit_serialize(&c, 2, &mo));
+            bt = mo.b;
+        }
         mix_commit_free(&c);
         b = malloc(bt.len + 2);
         b[0] = 2;
@@ -240,7 +248,11 @@ int main(int argc, char **argv) {
             r.kA.b[i] = r.kC.b[i] = r.kD.b[i] = r.kF.b[i] = (uint8_t)i;
             r.kB[0].b[i] = r.kB[1].b[i] = r.kE[0].b[i] = r.kE[1].b[i] = (uint8_t)(i * 7);
         }
-        OK(mix_reply_serialize(&r, 2, &bt));
+        {
+            mix_out mo = {{0}, NULL}; /* buffer only */
+            OK(mix_reply_serialize(&r, 2, &mo));
+            bt = mo.b;
+        }
         mix_reply_free(&r);
         b = malloc(bt.len + 2);
         b[0] = 3;

@@ -133,4 +133,17 @@ evote_err_t evote_read_file(const char *path, size_t max, uint8_t **out,
 evote_err_t evote_write_file_atomic(const char *path, const void *data,
                                     size_t len, bool exclusive, bool private_);
 
+/*
+ * The same, written as a stream: open creates the temporary file, write
+ * appends, commit does the fsync/rename/fsync and frees; abort (also on
+ * NULL) removes the temporary file and frees. Nothing appears at path
+ * unless commit succeeds. commit frees f even when it fails.
+ */
+typedef struct evote_afile evote_afile_t;
+evote_err_t evote_afile_open(evote_afile_t **f, const char *path, bool exclusive,
+                             bool private_);
+evote_err_t evote_afile_write(evote_afile_t *f, const void *data, size_t len);
+evote_err_t evote_afile_commit(evote_afile_t *f);
+void evote_afile_abort(evote_afile_t *f);
+
 #endif /* EVOTE_INTERNAL_H */

@@ -101,11 +101,21 @@ out:
     return ret;
 }
 
-evote_err_t mix_ctl_serialize(const mix_ctl *c, evote_buf_t *b) {
+evote_err_t mix_out_flush(mix_out *o, bool all) {
     evote_err_t ret = EVOTE_OK;
-    GUARD(evote_bt_put_node(b, 2));
-    GUARD(mix_points_serialize(c->a, c->n, b));
-    GUARD(mix_points_serialize(c->b, c->n, b));
+    if (o->f != NULL && o->b.len > 0 && (all || o->b.len >= MIX_OUT_CHUNK)) {
+        GUARD(evote_afile_write(o->f, o->b.data, o->b.len));
+        o->b.len = 0;
+    }
+out:
+    return ret;
+}
+
+evote_err_t mix_ctl_serialize(const mix_ctl *c, mix_out *o) {
+    evote_err_t ret = EVOTE_OK;
+    GUARD(evote_bt_put_node(&o->b, 2));
+    GUARD(mix_points_serialize(c->a, c->n, o));
+    GUARD(mix_points_serialize(c->b, c->n, o));
 out:
     return ret;
 }
@@ -120,11 +130,13 @@ out:
     return ret;
 }
 
-evote_err_t mix_points_serialize(const mix_pt *p, size_t n, evote_buf_t *b) {
+evote_err_t mix_points_serialize(const mix_pt *p, size_t n, mix_out *o) {
     evote_err_t ret = EVOTE_OK;
-    GUARD(evote_bt_put_node(b, (uint32_t)n));
-    for (size_t i = 0; i < n; i++)
-        GUARD(mix_put_point(b, &p[i]));
+    GUARD(evote_bt_put_node(&o->b, (uint32_t)n));
+    for (size_t i = 0; i < n; i++) {
+        GUARD(mix_put_point(&o->b, &p[i]));
+        GUARD(mix_out_flush(o, false));
+    }
 out:
     return ret;
 }
@@ -156,17 +168,17 @@ out:
     return ret;
 }
 
-evote_err_t mix_commit_serialize(const mix_commit *c, size_t n, evote_buf_t *b) {
+evote_err_t mix_commit_serialize(const mix_commit *c, size_t n, mix_out *o) {
     evote_err_t ret = EVOTE_OK;
-    GUARD(evote_bt_put_node(b, 6));
-    GUARD(mix_points_serialize(c->B, n, b));
-    GUARD(mix_put_point(b, &c->Ap));
-    GUARD(mix_points_serialize(c->Bp, n, b));
-    GUARD(mix_put_point(b, &c->Cp));
-    GUARD(mix_put_point(b, &c->Dp));
-    GUARD(evote_bt_put_node(b, 2));
-    GUARD(mix_put_point(b, &c->Fpa));
-    GUARD(mix_put_point(b, &c->Fpb));
+    GUARD(evote_bt_put_node(&o->b, 6));
+    GUARD(mix_points_serialize(c->B, n, o));
+    GUARD(mix_put_point(&o->b, &c->Ap));
+    GUARD(mix_points_serialize(c->Bp, n, o));
+    GUARD(mix_put_point(&o->b, &c->Cp));
+    GUARD(mix_put_point(&o->b, &c->Dp));
+    GUARD(evote_bt_put_node(&o->b, 2));
+    GUARD(mix_put_point(&o->b, &c->Fpa));
+    GUARD(mix_put_point(&o->b, &c->Fpb));
 out:
     return ret;
 }
@@ -207,19 +219,26 @@ out:
     return ret;
 }
 
-evote_err_t mix_reply_serialize(const mix_reply *r, size_t n, evote_buf_t *b) {
+static evote_err_t scalars_serialize(const mix_sc *k, size_t n, mix_out *o) {
     evote_err_t ret = EVOTE_OK;
-    GUARD(evote_bt_put_node(b, 6));
-    GUARD(mix_put_scalar(b, &r->kA));
-    GUARD(evote_bt_put_node(b, (uint32_t)n));
-    for (size_t i = 0; i < n; i++)
-        GUARD(mix_put_scalar(b, &r->kB[i]));
-    GUARD(mix_put_scalar(b, &r->kC));
-    GUARD(mix_put_scalar(b, &r->kD));
-    GUARD(evote_bt_put_node(b, (uint32_t)n));
-    for (size_t i = 0; i < n; i++)
-        GUARD(mix_put_scalar(b, &r->kE[i]));
-    GUARD(mix_put_scalar(b, &r->kF));
+    GUARD(evote_bt_put_node(&o->b, (uint32_t)n));
+    for (size_t i = 0; i < n; i++) {
+        GUARD(mix_put_scalar(&o->b, &k[i]));
+        GUARD(mix_out_flush(o, false));
+    }
+out:
+    return ret;
+}
+
+evote_err_t mix_reply_serialize(const mix_reply *r, size_t n, mix_out *o) {
+    evote_err_t ret = EVOTE_OK;
+    GUARD(evote_bt_put_node(&o->b, 6));
+    GUARD(mix_put_scalar(&o->b, &r->kA));
+    GUARD(scalars_serialize(r->kB, n, o));
+    GUARD(mix_put_scalar(&o->b, &r->kC));
+    GUARD(mix_put_scalar(&o->b, &r->kD));
+    GUARD(scalars_serialize(r->kE, n, o));
+    GUARD(mix_put_scalar(&o->b, &r->kF));
 out:
     return ret;
 }
@@ -239,10 +258,22 @@ static evote_err_t write_text(const char *dir, const char *name, const char *tex
     return ret != EVOTE_OK ? ret : evote_write_file_atomic(p, text, strlen(text), false, false);
 }
 
-static evote_err_t write_buf(const char *dir, const char *name, const evote_buf_t *b) {
+/* A byte-tree file of the chain, streamed through o (mix_out) into a
+ * temporary file and renamed into place by out_commit only when whole. */
+static evote_err_t out_open(mix_out *o, const char *dir, const char *name) {
     char p[PATH_CAP];
     evote_err_t ret = path_join(p, dir, name);
-    return ret != EVOTE_OK ? ret : evote_write_file_atomic(p, b->data, b->len, false, false);
+    o->b.len = 0;
+    return ret != EVOTE_OK ? ret : evote_afile_open(&o->f, p, false, false);
+}
+
+static evote_err_t out_commit(mix_out *o) {
+    evote_err_t ret = mix_out_flush(o, true);
+    if (ret != EVOTE_OK)
+        return ret; /* o->f stays open: the caller's clean-up removes it */
+    ret = evote_afile_commit(o->f);
+    o->f = NULL;
+    return ret;
 }
 
 /* Read a file of the directory; errors name the file. */
@@ -596,7 +627,7 @@ evote_err_t mix_run_party(const evote_mix_params_t *params, const uint8_t pk[EVO
     mix_reply r = {0};
     uint32_t *phi = NULL;
     mix_sc *s = NULL;
-    evote_buf_t b = {0};
+    mix_out o = {{0}, NULL};
     char name[64], pdir[PATH_CAP], txt[16];
     mix_stmt st;
     mix_progress prog;
@@ -627,34 +658,36 @@ evote_err_t mix_run_party(const evote_mix_params_t *params, const uint8_t pk[EVO
     GUARD(path_join(pdir, dir, "proofs"));
     GUARD(mkdir_p(pdir));
     if (party == 1) {
-        b.len = 0;
-        GUARD(mix_ctl_serialize(w, &b));
-        GUARD(write_buf(dir, "Ciphertexts.bt", &b));
-        b.len = 0;
-        GUARD(serialize_fpk(&st.pk, &b));
-        GUARD(write_buf(dir, "FullPublicKey.bt", &b));
+        GUARD(out_open(&o, dir, "Ciphertexts.bt"));
+        GUARD(mix_ctl_serialize(w, &o));
+        GUARD(out_commit(&o));
+        GUARD(out_open(&o, dir, "FullPublicKey.bt"));
+        GUARD(serialize_fpk(&st.pk, &o.b));
+        GUARD(out_commit(&o));
         GUARD(write_text(dir, "version", params->version));
         GUARD(write_text(dir, "type", "shuffling"));
         GUARD(write_text(dir, "auxsid", "default"));
         GUARD(write_text(dir, "width", "1"));
     }
-    b.len = 0;
-    GUARD(mix_points_serialize(u, n, &b));
     snprintf(name, sizeof(name), "proofs/PermutationCommitment%02u.bt", party);
-    GUARD(write_buf(dir, name, &b));
-    b.len = 0;
-    GUARD(mix_commit_serialize(&c, n, &b));
+    GUARD(out_open(&o, dir, name));
+    GUARD(mix_points_serialize(u, n, &o));
+    GUARD(out_commit(&o));
     snprintf(name, sizeof(name), "proofs/PoSCommitment%02u.bt", party);
-    GUARD(write_buf(dir, name, &b));
-    b.len = 0;
-    GUARD(mix_reply_serialize(&r, n, &b));
+    GUARD(out_open(&o, dir, name));
+    GUARD(mix_commit_serialize(&c, n, &o));
+    GUARD(out_commit(&o));
     snprintf(name, sizeof(name), "proofs/PoSReply%02u.bt", party);
-    GUARD(write_buf(dir, name, &b));
-    b.len = 0;
-    GUARD(mix_ctl_serialize(&wp, &b));
+    GUARD(out_open(&o, dir, name));
+    GUARD(mix_reply_serialize(&r, n, &o));
+    GUARD(out_commit(&o));
     snprintf(name, sizeof(name), "proofs/Ciphertexts%02u.bt", party);
-    GUARD(write_buf(dir, name, &b));
-    GUARD(write_buf(dir, "ShuffledCiphertexts.bt", &b));
+    GUARD(out_open(&o, dir, name));
+    GUARD(mix_ctl_serialize(&wp, &o));
+    GUARD(out_commit(&o));
+    GUARD(out_open(&o, dir, "ShuffledCiphertexts.bt"));
+    GUARD(mix_ctl_serialize(&wp, &o));
+    GUARD(out_commit(&o));
     p2 = *params;
     p2.nopart = p2.thres = party;
     GUARD(path_join(pdir, dir, "protInfo.xml"));
@@ -674,7 +707,8 @@ out:
     mix_ctl_free(&wp);
     mix_commit_free(&c);
     mix_reply_free(&r);
-    evote_buf_free(&b);
+    evote_afile_abort(o.f);
+    evote_buf_free(&o.b);
     return ret;
 }
 

@@ -63,15 +63,28 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc 
 evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pt *u, const mix_commit *c,
                            const mix_reply *r, const char **failed_check);
 
+/*
+ * Where a serialiser writes: the buffer b and, if f is not NULL, the file
+ * it is moved to whenever it holds MIX_OUT_CHUNK bytes or more, so that a
+ * proof file is never whole in memory (mix_out_flush(o, true) at the end;
+ * then evote_afile_commit).
+ */
+#define MIX_OUT_CHUNK (1u << 20)
+typedef struct {
+    evote_buf_t b;
+    evote_afile_t *f;
+} mix_out;
+evote_err_t mix_out_flush(mix_out *o, bool all);
+
 /* Byte-tree files of one party. */
 evote_err_t mix_ctl_parse(const uint8_t *data, size_t len, mix_ctl *out);
-evote_err_t mix_ctl_serialize(const mix_ctl *c, evote_buf_t *b);
+evote_err_t mix_ctl_serialize(const mix_ctl *c, mix_out *o);
 evote_err_t mix_commit_parse(const uint8_t *data, size_t len, size_t n, mix_commit *c);
-evote_err_t mix_commit_serialize(const mix_commit *c, size_t n, evote_buf_t *b);
+evote_err_t mix_commit_serialize(const mix_commit *c, size_t n, mix_out *o);
 evote_err_t mix_reply_parse(const uint8_t *data, size_t len, size_t n, mix_reply *r);
-evote_err_t mix_reply_serialize(const mix_reply *r, size_t n, evote_buf_t *b);
+evote_err_t mix_reply_serialize(const mix_reply *r, size_t n, mix_out *o);
 evote_err_t mix_points_parse(const uint8_t *data, size_t len, size_t n, mix_pt *out);
-evote_err_t mix_points_serialize(const mix_pt *p, size_t n, evote_buf_t *b);
+evote_err_t mix_points_serialize(const mix_pt *p, size_t n, mix_out *o);
 
 /*
  * Shuffle w as party `party` and write its proof into the chain directory

@@ -135,55 +135,112 @@ static evote_err_t fsync_dir_of(const char *path) {
     return EVOTE_OK;
 }
 
-evote_err_t evote_write_file_atomic(const char *path, const void *data,
-                                    size_t len, bool exclusive, bool private_) {
-    evote_err_t ret = EVOTE_OK;
-    char *tmp = NULL;
-    int fd = -1;
-    const uint8_t *p = data;
+/* ---- files written atomically, whole or as a stream ---------------------------- */
 
-    ENSURE(path != NULL && (data != NULL || len == 0), EVOTE_ERR_ARG,
-           "write file: bad argument");
+struct evote_afile {
+    char *path, *tmp;
+    int fd;
+    bool exclusive;
+};
+
+void evote_afile_abort(evote_afile_t *f) {
+    if (f == NULL)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    if (f->tmp != NULL) {
+        unlink(f->tmp);
+        free(f->tmp);
+    }
+    free(f->path);
+    free(f);
+}
+
+evote_err_t evote_afile_open(evote_afile_t **out, const char *path, bool exclusive,
+                             bool private_) {
+    evote_err_t ret = EVOTE_OK;
+    evote_afile_t *f = NULL;
+    ENSURE(out != NULL && path != NULL, EVOTE_ERR_ARG, "write file: bad argument");
+    *out = NULL;
     if (exclusive && access(path, F_OK) == 0) {
         ret = evote_fail(EVOTE_ERR_EXISTS, "%s already exists", path);
         goto out;
     }
+    ALLOC_GUARD(f = calloc(1, sizeof(*f)));
+    f->fd = -1;
+    f->exclusive = exclusive;
+    ALLOC_GUARD(f->path = strdup(path));
     size_t tl = strlen(path) + 16;
-    ALLOC_GUARD(tmp = malloc(tl));
-    snprintf(tmp, tl, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    ENSURE(fd >= 0, EVOTE_ERR_IO, "%s: %s", tmp, strerror(errno));
-    ENSURE(fchmod(fd, private_ ? 0600 : 0644) == 0, EVOTE_ERR_IO, "chmod %s: %s",
-           tmp, strerror(errno));
+    ALLOC_GUARD(f->tmp = malloc(tl));
+    snprintf(f->tmp, tl, "%s.tmp.XXXXXX", path);
+    f->fd = mkstemp(f->tmp);
+    if (f->fd < 0) {
+        ret = evote_fail(EVOTE_ERR_IO, "%s: %s", f->tmp, strerror(errno));
+        free(f->tmp); /* nothing was created */
+        f->tmp = NULL;
+        goto out;
+    }
+    ENSURE(fchmod(f->fd, private_ ? 0600 : 0644) == 0, EVOTE_ERR_IO, "chmod %s: %s",
+           f->tmp, strerror(errno));
+    *out = f;
+    f = NULL;
+out:
+    evote_afile_abort(f);
+    return ret;
+}
+
+evote_err_t evote_afile_write(evote_afile_t *f, const void *data, size_t len) {
+    evote_err_t ret = EVOTE_OK;
+    const uint8_t *p = data;
+    ENSURE(f != NULL && f->fd >= 0 && (data != NULL || len == 0), EVOTE_ERR_ARG,
+           "write file: bad argument");
     while (len > 0) {
-        ssize_t w = write(fd, p, len);
+        ssize_t w = write(f->fd, p, len);
         if (w < 0 && errno == EINTR)
             continue;
-        ENSURE(w > 0, EVOTE_ERR_IO, "write %s: %s", tmp, strerror(errno));
+        ENSURE(w > 0, EVOTE_ERR_IO, "write %s: %s", f->tmp, strerror(errno));
         p += w;
         len -= (size_t)w;
     }
-    ENSURE(fsync(fd) == 0, EVOTE_ERR_IO, "fsync %s: %s", tmp, strerror(errno));
-    ENSURE(close(fd) == 0, EVOTE_ERR_IO, "close %s: %s", tmp, strerror(errno));
-    fd = -1;
-    if (exclusive) {
+out:
+    return ret;
+}
+
+evote_err_t evote_afile_commit(evote_afile_t *f) {
+    evote_err_t ret = EVOTE_OK;
+    ENSURE(f != NULL && f->fd >= 0, EVOTE_ERR_ARG, "write file: bad argument");
+    ENSURE(fsync(f->fd) == 0, EVOTE_ERR_IO, "fsync %s: %s", f->tmp, strerror(errno));
+    int rc = close(f->fd);
+    f->fd = -1;
+    ENSURE(rc == 0, EVOTE_ERR_IO, "close %s: %s", f->tmp, strerror(errno));
+    if (f->exclusive) {
         /* link() fails if path appeared meanwhile: no silent overwrite. */
-        ENSURE(link(tmp, path) == 0, errno == EEXIST ? EVOTE_ERR_EXISTS : EVOTE_ERR_IO,
-               "%s: %s", path, strerror(errno));
-        unlink(tmp);
+        ENSURE(link(f->tmp, f->path) == 0, errno == EEXIST ? EVOTE_ERR_EXISTS : EVOTE_ERR_IO,
+               "%s: %s", f->path, strerror(errno));
+        unlink(f->tmp);
     } else {
-        ENSURE(rename(tmp, path) == 0, EVOTE_ERR_IO, "rename to %s: %s", path,
+        ENSURE(rename(f->tmp, f->path) == 0, EVOTE_ERR_IO, "rename to %s: %s", f->path,
                strerror(errno));
     }
-    free(tmp);
-    tmp = NULL;
-    ret = fsync_dir_of(path);
+    free(f->tmp);
+    f->tmp = NULL;
+    ret = fsync_dir_of(f->path);
 out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp != NULL) {
-        unlink(tmp);
-        free(tmp);
-    }
+    evote_afile_abort(f);
+    return ret;
+}
+
+evote_err_t evote_write_file_atomic(const char *path, const void *data,
+                                    size_t len, bool exclusive, bool private_) {
+    evote_err_t ret = EVOTE_OK;
+    evote_afile_t *f = NULL;
+    ENSURE(path != NULL && (data != NULL || len == 0), EVOTE_ERR_ARG,
+           "write file: bad argument");
+    GUARD(evote_afile_open(&f, path, exclusive, private_));
+    GUARD(evote_afile_write(f, data, len));
+    ret = evote_afile_commit(f);
+    f = NULL;
+out:
+    evote_afile_abort(f);
     return ret;
 }

@@ -1,4 +1,6 @@
 /* Group, hashing and byte-tree basics. */
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +129,74 @@ START_TEST(test_bytetree_ctlist_roundtrip) {
 }
 END_TEST
 
+/* ---- files written atomically (lib/util.c) ---- */
+
+static size_t count_tmp(const char *dir) {
+    size_t k = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL)
+        if (strstr(e->d_name, ".tmp.") != NULL)
+            k++;
+    closedir(d);
+    return k;
+}
+
+static void expect_content(const char *path, const char *want) {
+    uint8_t *got = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(evote_read_file(path, 1024, &got, &len), EVOTE_OK);
+    ck_assert_uint_eq(len, strlen(want));
+    ck_assert_mem_eq(got, want, len);
+    free(got);
+}
+
+/* A streamed file replaces the old one only at commit; an abort (or a
+ * failed commit) leaves the old one and no temporary file. */
+START_TEST(test_atomic_stream) {
+    char dir[256], path[300], gone[300];
+    evote_afile_t *f = NULL;
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/list.bt", dir);
+    ck_assert_int_eq(evote_write_file_atomic(path, "old", 3, false, false), EVOTE_OK);
+
+    ck_assert_int_eq(evote_afile_open(&f, path, false, false), EVOTE_OK);
+    ck_assert_int_eq(evote_afile_write(f, "new-1", 5), EVOTE_OK);
+    ck_assert_int_eq(evote_afile_write(f, "new-2", 5), EVOTE_OK);
+    expect_content(path, "old"); /* not yet */
+    ck_assert_uint_eq(count_tmp(dir), 1);
+    ck_assert_int_eq(evote_afile_commit(f), EVOTE_OK);
+    expect_content(path, "new-1new-2");
+    ck_assert_uint_eq(count_tmp(dir), 0);
+
+    ck_assert_int_eq(evote_afile_open(&f, path, false, false), EVOTE_OK);
+    ck_assert_int_eq(evote_afile_write(f, "half", 4), EVOTE_OK);
+    evote_afile_abort(f);
+    expect_content(path, "new-1new-2");
+    ck_assert_uint_eq(count_tmp(dir), 0);
+    evote_afile_abort(NULL);
+
+    /* exclusive: refused when the file exists, at open or at commit */
+    ck_assert_int_eq(evote_afile_open(&f, path, true, false), EVOTE_ERR_EXISTS);
+    ck_assert_ptr_null(f);
+    snprintf(gone, sizeof(gone), "%s/new.bt", dir);
+    ck_assert_int_eq(evote_afile_open(&f, gone, true, false), EVOTE_OK);
+    ck_assert_int_eq(evote_afile_write(f, "mine", 4), EVOTE_OK);
+    ck_assert_int_eq(evote_write_file_atomic(gone, "theirs", 6, true, false), EVOTE_OK);
+    ck_assert_int_eq(evote_afile_commit(f), EVOTE_ERR_EXISTS);
+    expect_content(gone, "theirs");
+    ck_assert_uint_eq(count_tmp(dir), 0);
+
+    /* no such directory */
+    snprintf(gone, sizeof(gone), "%s/no/such/dir.bt", dir);
+    ck_assert_int_eq(evote_afile_open(&f, gone, false, false), EVOTE_ERR_IO);
+    ck_assert_ptr_null(f);
+    ck_assert_int_eq(evote_afile_write(NULL, "x", 1), EVOTE_ERR_ARG);
+    evt_rmrf(dir);
+}
+END_TEST
+
 static Suite *group_suite(void) {
     Suite *s = suite_create("group");
     TCase *tc = tcase_create("core");
@@ -139,6 +209,7 @@ static Suite *group_suite(void) {
     tcase_add_test(tc, test_domain_hash_fields_are_framed);
     tcase_add_test(tc, test_strerror_table);
     tcase_add_test(tc, test_bytetree_ctlist_roundtrip);
+    tcase_add_test(tc, test_atomic_stream);
     suite_add_tcase(s, tc);
     return s;
 }
