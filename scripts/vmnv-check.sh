@@ -25,6 +25,8 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# small_manifest, flip_byte: the same helpers the shell tests use
+. "$here/tests/cli/lib/common.sh"
 : "${VMNV:?set VMNV to a vmnv executable (Verificatum Mix-Net verifier)}"
 fixtures=${VMN_FIXTURES:-$here/../shared/vectors/verificatum}
 out=${OUTDIR:-$(mktemp -d "${TMPDIR:-/tmp}/vmnv-check-XXXXXX")}
@@ -63,13 +65,7 @@ if [ -d "$fixtures/p256-shuffle-n20" ]; then
   done
   t="$out/tampered-n20"
   rm -rf "$t"; cp -r "$fixtures/p256-shuffle-n20" "$t"; chmod -R u+w "$t"
-  python3 - "$t/default/proofs/PoSReply01.bt" <<'PY'
-import sys
-p = sys.argv[1]
-d = bytearray(open(p, "rb").read())
-d[len(d) - 7] ^= 0x01
-open(p, "wb").write(d)
-PY
+  flip_byte "$t/default/proofs/PoSReply01.bt" -7
   check "$t/default" "$t/protInfo.xml" reject "fixture p256-shuffle-n20 with a flipped bit in PoSReply01.bt"
 else
   echo "note: no fixtures at $fixtures (set VMN_FIXTURES): fixture step skipped"
@@ -80,18 +76,7 @@ if [ "${1:-}" = "--make" ]; then
   : "${EVOTE:?--make needs EVOTE=path/to/evote}"
   command -v python3 >/dev/null || { echo "--make needs python3" >&2; exit 2; }
   m="$out/made"; mkdir -p "$m"
-  cat >"$m/manifest.json" <<'JSON'
-{
-  "format": "libevote-manifest/1",
-  "election_id": "vmnv-check",
-  "title": "vmnv check",
-  "voting_window": {"opens": "2026-01-01T08:30:00+09:00", "closes": "2036-12-31T20:00:00+09:00"},
-  "contests": [
-    {"id": "district-1", "title": "d1", "kind": "district",
-     "options": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]}
-  ]
-}
-JSON
+  small_manifest "$m/manifest.json" vmnv-check "vmnv check"
   for n in ${MAKE_NS:-1 2 5 20}; do
     d="$m/n$n"; mkdir -p "$d"
     python3 "$here/tests/vectors/mix_testlist.py" "$n" "$d/pk.pem" "$d/box.bt" >/dev/null
