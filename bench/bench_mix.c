@@ -81,7 +81,7 @@ static int run(size_t n, unsigned threads, double rate, bool progress, double *t
     uint8_t pk[33];
     evote_mix_params_t *p = NULL;
     evote_mix_report_t rep;
-    evote_mix_opts_t o = {threads, progress};
+    evote_mix_opts_t o = {.threads = threads, .progress = progress};
     if (mkdtemp(dir) == NULL)
         return 1;
     snprintf(chain, sizeof(chain), "%s/chain", dir);

@@ -128,7 +128,7 @@ int cmd_mix(int argc, char **argv) {
     if ((rc = session(&a, &p, pk)) != 0)
         return rc;
     rc = 1;
-    evote_mix_opts_t o = {a.threads, !a.quiet};
+    evote_mix_opts_t o = {.threads = a.threads, .progress = !a.quiet};
     (void)n;
     rv = evote_mix_run_file(p, pk, a.in, a.party, a.out, &o);
     if (rv != EVOTE_OK) {
@@ -174,7 +174,7 @@ int cmd_mix_verify(int argc, char **argv) {
         cli_fail(rv, "input list");
         goto out;
     }
-    evote_mix_opts_t o = {a.threads, !a.quiet};
+    evote_mix_opts_t o = {.threads = a.threads, .progress = !a.quiet};
     rv = evote_mix_verify_dir(p, dir, vmn ? NULL : pk, in, n, &o, &rep, &fin, &nfin);
     if (rv != EVOTE_OK) {
         if (rep.failed_party > 0)

@@ -143,6 +143,12 @@ typedef struct evote_afile evote_afile_t;
 evote_err_t evote_afile_open(evote_afile_t **f, const char *path, bool exclusive,
                              bool private_);
 evote_err_t evote_afile_write(evote_afile_t *f, const void *data, size_t len);
+/* Write at an offset of the temporary file (files of a known layout). */
+evote_err_t evote_afile_pwrite(evote_afile_t *f, const void *data, size_t len,
+                               uint64_t off);
+/* The temporary file's descriptor, open for reading and writing until
+ * commit or abort (to read back what was written). */
+int evote_afile_fd(const evote_afile_t *f);
 evote_err_t evote_afile_commit(evote_afile_t *f);
 void evote_afile_abort(evote_afile_t *f);
 

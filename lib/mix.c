@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -341,39 +342,83 @@ out:
     return ret;
 }
 
-static evote_err_t ctl_from_cts(mix_ctl *c, const evote_ct_t *cts, size_t n) {
+/* Does the list file hold exactly these compressed ciphertexts? (No square
+ * roots: compress the file's points instead of decompressing the others.) */
+static evote_err_t fin_eq_cts(const mix_fin *f, size_t n, const evote_ct_t *cts, size_t n_in,
+                              size_t chunk, bool *eq) {
     evote_err_t ret = EVOTE_OK;
-    GUARD(mix_ctl_alloc(c, n));
-    for (size_t i = 0; i < n; i++) {
-        GUARD(mix_pt_from_compressed(&c->a[i], cts[i].c1));
-        GUARD(mix_pt_from_compressed(&c->b[i], cts[i].c2));
+    mix_pt *p = NULL;
+    uint8_t c[EVOTE_POINT_LEN];
+    *eq = n == n_in;
+    ALLOC_GUARD(p = malloc(chunk * sizeof(*p)));
+    for (size_t i0 = 0; i0 < n && *eq; i0 += chunk) {
+        size_t m = n - i0 < chunk ? n - i0 : chunk;
+        for (int half = 0; half < 2 && *eq; half++) {
+            GUARD(mix_fin_points(f, half == 0 ? MIX_CTL_A(n) : MIX_CTL_B(n), i0, m, p));
+            for (size_t i = 0; i < m && *eq; i++) {
+                GUARD(mix_pt_to_compressed(c, &p[i]));
+                *eq = memcmp(c, half == 0 ? cts[i0 + i].c1 : cts[i0 + i].c2,
+                             EVOTE_POINT_LEN) == 0;
+            }
+        }
     }
 out:
-    if (ret != EVOTE_OK)
-        mix_ctl_free(c);
+    free(p);
     return ret;
 }
 
-/* Does the parsed list equal the given compressed ciphertexts? (No square
- * roots: compress the parsed points instead of decompressing the others.) */
-static bool ctl_eq_cts(const mix_ctl *x, const evote_ct_t *cts, size_t n) {
-    uint8_t c[EVOTE_POINT_LEN];
-    if (x->n != n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        mix_pt_to_compressed(c, &x->a[i]);
-        if (memcmp(c, cts[i].c1, EVOTE_POINT_LEN) != 0)
-            return false;
-        mix_pt_to_compressed(c, &x->b[i]);
-        if (memcmp(c, cts[i].c2, EVOTE_POINT_LEN) != 0)
-            return false;
+/* Do two (validated, hence canonical) files hold the same bytes? */
+static evote_err_t fin_eq(const mix_fin *a, const mix_fin *b, bool *eq) {
+    evote_err_t ret = EVOTE_OK;
+    uint8_t *x = NULL, *y = NULL;
+    const size_t B = 1u << 20;
+    *eq = a->size == b->size;
+    ALLOC_GUARD(x = malloc(B));
+    ALLOC_GUARD(y = malloc(B));
+    for (uint64_t off = 0; off < a->size && *eq; off += B) {
+        size_t m = a->size - off < B ? (size_t)(a->size - off) : B;
+        GUARD(mix_fin_read(a, off, x, m));
+        GUARD(mix_fin_read(b, off, y, m));
+        *eq = memcmp(x, y, m) == 0;
     }
-    return true;
+out:
+    free(x);
+    free(y);
+    return ret;
 }
 
-static bool ctl_eq(const mix_ctl *x, const mix_ctl *y) {
-    return x->n == y->n && memcmp(x->a, y->a, x->n * sizeof(mix_pt)) == 0 &&
-           memcmp(x->b, y->b, x->n * sizeof(mix_pt)) == 0;
+/* The list file as compressed ciphertexts (caller frees). */
+static evote_err_t fin_to_cts(const mix_fin *f, size_t n, size_t chunk, evote_ct_t **out) {
+    evote_err_t ret = EVOTE_OK;
+    mix_pt *p = NULL;
+    evote_ct_t *cts = NULL;
+    ALLOC_GUARD(p = malloc(chunk * sizeof(*p)));
+    ALLOC_GUARD(cts = calloc(n, sizeof(*cts)));
+    for (size_t i0 = 0; i0 < n; i0 += chunk) {
+        size_t m = n - i0 < chunk ? n - i0 : chunk;
+        for (int half = 0; half < 2; half++) {
+            GUARD(mix_fin_points(f, half == 0 ? MIX_CTL_A(n) : MIX_CTL_B(n), i0, m, p));
+            for (size_t i = 0; i < m; i++)
+                GUARD(mix_pt_to_compressed(half == 0 ? cts[i0 + i].c1 : cts[i0 + i].c2, &p[i]));
+        }
+    }
+    *out = cts;
+    cts = NULL;
+out:
+    free(p);
+    free(cts);
+    return ret;
+}
+
+static size_t opts_chunk(const evote_mix_opts_t *opts) {
+    return opts != NULL && opts->chunk > 0 ? opts->chunk : MIX_CHUNK_DEFAULT;
+}
+
+static evote_err_t fin_open_in(mix_fin *f, const char *dir, const char *name) {
+    char p[PATH_CAP];
+    evote_err_t ret = path_join(p, dir, name);
+    f->fd = -1;
+    return ret != EVOTE_OK ? ret : mix_fin_open(f, p, name);
 }
 
 /* ---- verification ------------------------------------------------------------------ */
@@ -427,32 +472,33 @@ static evote_err_t parse_small_uint(const char *dir, const char *name, unsigned 
     return EVOTE_OK;
 }
 
-/* Verify dir. The expected input is `in` (compressed) or `in_ctl` (parsed),
- * or neither; the verified final list goes to final_out (compressed) and/or
- * final_ctl (parsed, caller frees). */
+/* Verify dir. The expected input is `in` (compressed) or `in_file` (a
+ * validated list file), or neither; the verified final list goes to
+ * final_out (compressed) and/or final_fin (left open, caller closes). */
 static evote_err_t verify_impl(const evote_mix_params_t *params, const char *dir,
                                const uint8_t *pk, const evote_ct_t *in, size_t n_in,
-                               const mix_ctl *in_ctl, const evote_mix_opts_t *opts,
+                               const mix_fin *in_file, const evote_mix_opts_t *opts,
                                evote_mix_report_t *report, evote_ct_t **final_out,
-                               size_t *final_n, mix_ctl *final_ctl) {
+                               size_t *final_n, mix_fin *final_fin) {
     evote_err_t ret = EVOTE_OK;
     evote_mix_report_t dummy;
     struct vctx vx = {report ? report : &dummy, 0};
-    char auxsid[EVOTE_MIX_SID_MAX + 2], name[64], outname[64];
+    char auxsid[EVOTE_MIX_SID_MAX + 2], nu[64], npc[64], npr[64], nw[2][64];
     uint8_t rho[32], *d = NULL;
-    size_t len = 0, n;
+    size_t len = 0, n = 0, chunk = opts_chunk(opts);
     unsigned lambda = 0;
-    mix_pt Y, *h = NULL, *u = NULL;
-    mix_ctl w = {0}, wp = {0}, expect = {0};
-    mix_commit c = {0};
-    mix_reply r = {0};
+    mix_pt Y;
+    mix_fin fw = {.fd = -1}, fwp = {.fd = -1}, fu = {.fd = -1}, fpc = {.fd = -1},
+            fpr = {.fd = -1}, fexp = {.fd = -1};
     mix_progress prog;
     unsigned threads = opts ? opts->threads : 0;
+    bool eq = false;
+    int cur = 0;
 
     ENSURE(params != NULL && dir != NULL, EVOTE_ERR_ARG, "mix verify: bad argument");
     memset(vx.rep, 0, sizeof(*vx.rep));
-    if (final_ctl != NULL)
-        memset(final_ctl, 0, sizeof(*final_ctl));
+    if (final_fin != NULL)
+        final_fin->fd = -1;
     if (final_out != NULL)
         *final_out = NULL;
     if (final_n != NULL)
@@ -504,103 +550,99 @@ static evote_err_t verify_impl(const evote_mix_params_t *params, const char *dir
         VCHECK(ret, "public key", "proofs/PolynomialInExponent.bt");
     }
 
-    VCHECK(read_in(dir, "Ciphertexts.bt", MIX_FILE_MAX, &d, &len), "input list",
-           "Ciphertexts.bt");
-    VCHECK(mix_ctl_parse(d, len, &w), "input list", "Ciphertexts.bt");
-    free(d);
-    d = NULL;
-    n = w.n;
+    snprintf(nw[cur], sizeof(nw[cur]), "Ciphertexts.bt");
+    VCHECK(fin_open_in(&fw, dir, nw[cur]), "input list", "Ciphertexts.bt");
+    VCHECK(mix_fin_ctl_n(&fw, &n), "input list", "Ciphertexts.bt");
+    VCHECK(mix_fin_walk_ctl(&fw, n, NULL), "input list", "Ciphertexts.bt");
     vx.rep->n = n;
-    if ((in != NULL && !ctl_eq_cts(&w, in, n_in)) || (in_ctl != NULL && !ctl_eq(&w, in_ctl))) {
+    if (in != NULL)
+        VCHECK(fin_eq_cts(&fw, n, in, n_in, chunk, &eq), "input list", "Ciphertexts.bt");
+    else if (in_file != NULL)
+        VCHECK(fin_eq(&fw, in_file, &eq), "input list", "Ciphertexts.bt");
+    if ((in != NULL || in_file != NULL) && !eq) {
         ret = evote_fail(EVOTE_ERR_SHUFFLE_PROOF, "not the list given as input");
         VCHECK(ret, "input list", "Ciphertexts.bt");
     }
-    ALLOC_GUARD(h = malloc(n * sizeof(*h)));
-    ALLOC_GUARD(u = malloc(n * sizeof(*u)));
     mix_progress_step(&prog, 0.01);
-    GUARD(mix_generators(rho, params->statdist, h, n, threads));
-    mix_progress_step(&prog, 0.1);
-    GUARD(mix_commit_alloc(&c, n));
-    GUARD(mix_reply_alloc(&r, n));
 
     for (unsigned l = 1; l <= lambda; l++) {
-        mix_stmt st = {rho, params->ebitlenro, params->vbitlenro, n, h, Y, &w, &wp, threads,
-                       &prog, 0.1 + 0.9 * (l - 1) / lambda, 0.1 + 0.9 * l / lambda};
+        mix_stmt st = {rho, params->ebitlenro, params->vbitlenro, params->statdist, n, chunk,
+                       Y, &fw, threads, &prog, (double)(l - 1) / lambda, (double)l / lambda};
+        mix_pfiles pf = {&fu, &fwp, &fpc, &fpr};
         const char *failed = "";
+        const mix_fin *badf = NULL;
+        char *on = nw[1 - cur];
         vx.party = l;
         mix_progress_step(&prog, (double)(l - 1) / lambda);
-        snprintf(name, sizeof(name), "proofs/PermutationCommitment%02u.bt", l);
-        VCHECK(read_in(dir, name, MIX_FILE_MAX, &d, &len), "permutation commitment", name);
-        VCHECK(mix_points_parse(d, len, n, u), "permutation commitment", name);
-        free(d);
-        d = NULL;
-        snprintf(outname, sizeof(outname), "proofs/Ciphertexts%02u.bt", l);
-        if (l == lambda && !file_exists(dir, outname))
-            snprintf(outname, sizeof(outname), "ShuffledCiphertexts.bt");
-        VCHECK(read_in(dir, outname, MIX_FILE_MAX, &d, &len), "output list", outname);
-        VCHECK(mix_ctl_parse(d, len, &wp), "output list", outname);
-        free(d);
-        d = NULL;
-        if (wp.n != n) {
-            ret = evote_fail(EVOTE_ERR_SHUFFLE_PROOF, "%zu ciphertexts, input has %zu", wp.n,
-                             n);
-            VCHECK(ret, "output list", outname);
-        }
-        snprintf(name, sizeof(name), "proofs/PoSCommitment%02u.bt", l);
-        VCHECK(read_in(dir, name, MIX_FILE_MAX, &d, &len), "proof commitment", name);
-        VCHECK(mix_commit_parse(d, len, n, &c), "proof commitment", name);
-        free(d);
-        d = NULL;
-        snprintf(name, sizeof(name), "proofs/PoSReply%02u.bt", l);
-        VCHECK(read_in(dir, name, MIX_FILE_MAX, &d, &len), "proof reply", name);
-        VCHECK(mix_reply_parse(d, len, n, &r), "proof reply", name);
-        free(d);
-        d = NULL;
-        ret = mix_pos_verify(&st, u, &c, &r, &failed);
+        snprintf(nu, sizeof(nu), "proofs/PermutationCommitment%02u.bt", l);
+        VCHECK(fin_open_in(&fu, dir, nu), "permutation commitment", nu);
+        snprintf(on, 64, "proofs/Ciphertexts%02u.bt", l);
+        if (l == lambda && !file_exists(dir, on))
+            snprintf(on, 64, "ShuffledCiphertexts.bt");
+        VCHECK(fin_open_in(&fwp, dir, on), "output list", on);
+        snprintf(npc, sizeof(npc), "proofs/PoSCommitment%02u.bt", l);
+        VCHECK(fin_open_in(&fpc, dir, npc), "proof commitment", npc);
+        snprintf(npr, sizeof(npr), "proofs/PoSReply%02u.bt", l);
+        VCHECK(fin_open_in(&fpr, dir, npr), "proof reply", npr);
+        ret = mix_pos_verify(&st, &pf, &failed, &badf);
         if (ret != EVOTE_OK) {
-            /* an equation that fails is reported against the reply it checks */
-            VCHECK(ret, ret == EVOTE_ERR_SHUFFLE_PROOF ? failed : "proof", name);
+            if (ret == EVOTE_ERR_SHUFFLE_PROOF && badf == &fpr && strncmp(failed, "PoS.", 4) == 0)
+                VCHECK(ret, failed, npr); /* an equation, reported against the reply */
+            else if (badf == &fu)
+                VCHECK(ret, "permutation commitment", nu);
+            else if (badf == &fwp)
+                VCHECK(ret, "output list", on);
+            else if (badf == &fpc)
+                VCHECK(ret, "proof commitment", npc);
+            else if (badf == &fpr)
+                VCHECK(ret, "proof reply", npr);
+            else if (badf == &fw)
+                VCHECK(ret, "input list", nw[cur]);
+            else
+                VCHECK(ret, "proof", npr);
         }
-        mix_ctl_free(&w);
-        w = wp;
-        memset(&wp, 0, sizeof(wp));
+        mix_fin_close(&fu);
+        mix_fin_close(&fpc);
+        mix_fin_close(&fpr);
+        mix_fin_close(&fw);
+        fw = fwp;
+        fwp.fd = -1;
+        fw.name = on;
+        cur = 1 - cur;
     }
     vx.party = 0;
     /* The chain's final output must be ShuffledCiphertexts.bt. */
-    VCHECK(read_in(dir, "ShuffledCiphertexts.bt", MIX_FILE_MAX, &d, &len), "final output",
-           "ShuffledCiphertexts.bt");
-    VCHECK(mix_ctl_parse(d, len, &expect), "final output", "ShuffledCiphertexts.bt");
-    if (!ctl_eq(&expect, &w)) {
-        ret = evote_fail(EVOTE_ERR_SHUFFLE_PROOF, "differs from the output of party %02u",
-                         lambda);
-        VCHECK(ret, "final output", "ShuffledCiphertexts.bt");
+    if (strcmp(nw[cur], "ShuffledCiphertexts.bt") != 0) {
+        VCHECK(fin_open_in(&fexp, dir, "ShuffledCiphertexts.bt"), "final output",
+               "ShuffledCiphertexts.bt");
+        VCHECK(mix_fin_walk_ctl(&fexp, n, NULL), "final output", "ShuffledCiphertexts.bt");
+        VCHECK(fin_eq(&fexp, &fw, &eq), "final output", "ShuffledCiphertexts.bt");
+        if (!eq) {
+            ret = evote_fail(EVOTE_ERR_SHUFFLE_PROOF, "differs from the output of party %02u",
+                             lambda);
+            VCHECK(ret, "final output", "ShuffledCiphertexts.bt");
+        }
     }
     vx.rep->parties = lambda;
     if (final_out != NULL) {
-        evote_ct_t *cts = NULL;
-        ALLOC_GUARD(cts = calloc(n, sizeof(*cts)));
-        for (size_t i = 0; i < n; i++) {
-            mix_pt_to_compressed(cts[i].c1, &w.a[i]);
-            mix_pt_to_compressed(cts[i].c2, &w.b[i]);
-        }
-        *final_out = cts;
+        GUARD(fin_to_cts(&fw, n, chunk, final_out));
         if (final_n != NULL)
             *final_n = n;
     }
-    if (final_ctl != NULL) {
-        *final_ctl = w;
-        memset(&w, 0, sizeof(w));
+    if (final_fin != NULL) {
+        *final_fin = fw;
+        final_fin->name = "the chain's output";
+        fw.fd = -1;
     }
     mix_progress_done(&prog);
 out:
     free(d);
-    free(h);
-    free(u);
-    mix_ctl_free(&w);
-    mix_ctl_free(&wp);
-    mix_ctl_free(&expect);
-    mix_commit_free(&c);
-    mix_reply_free(&r);
+    mix_fin_close(&fw);
+    mix_fin_close(&fwp);
+    mix_fin_close(&fu);
+    mix_fin_close(&fpc);
+    mix_fin_close(&fpr);
+    mix_fin_close(&fexp);
     return ret;
 }
 
@@ -614,21 +656,25 @@ evote_err_t evote_mix_verify_dir(const evote_mix_params_t *params, const char *d
 
 /* ---- running a party ------------------------------------------------------------------ */
 
-evote_err_t mix_run_party(const evote_mix_params_t *params, const uint8_t pk[EVOTE_POINT_LEN],
-                          const mix_ctl *w, unsigned party, const char *dir,
-                          const evote_mix_opts_t *opts, const uint32_t *phi_commit_override) {
+static evote_err_t out_open_at(evote_afile_t **f, const char *dir, const char *name) {
+    char p[PATH_CAP];
+    evote_err_t ret = path_join(p, dir, name);
+    return ret != EVOTE_OK ? ret : evote_afile_open(f, p, false, false);
+}
+
+/* Shuffle the list w (n ciphertexts) as party `party` and write its proof
+ * into dir. ctl: party 1's Ciphertexts.bt, written but not yet committed. */
+static evote_err_t run_party(const evote_mix_params_t *params, const mix_pt *Y,
+                             const mix_fin *w, size_t n, unsigned party, const char *dir,
+                             evote_afile_t *ctl, const evote_mix_opts_t *opts,
+                             const uint32_t *phi_commit_override) {
     evote_err_t ret = EVOTE_OK;
     evote_mix_params_t p2;
     uint8_t rho[32];
-    size_t n = w->n;
-    mix_pt *h = NULL, *u = NULL;
-    mix_ctl wp = {0};
-    mix_commit c = {0};
-    mix_reply r = {0};
     uint32_t *phi = NULL;
-    mix_sc *s = NULL;
     mix_out o = {{0}, NULL};
-    char name[64], pdir[PATH_CAP], txt[16];
+    mix_pout po = {NULL, NULL, NULL, NULL, NULL};
+    char nu[64], npc[64], npr[64], nwp[64], pdir[PATH_CAP], txt[16];
     mix_stmt st;
     mix_progress prog;
     unsigned threads = opts ? opts->threads : 0;
@@ -636,58 +682,40 @@ evote_err_t mix_run_party(const evote_mix_params_t *params, const uint8_t pk[EVO
     ENSURE(party >= 1 && party <= 25, EVOTE_ERR_ARG, "party must be 1 to 25");
     mix_progress_start(&prog, opts && opts->progress, "shuffle and prove");
     GUARD(evote_mix_global_prefix(params, "default", rho));
-    ALLOC_GUARD(h = malloc(n * sizeof(*h)));
-    ALLOC_GUARD(u = malloc(n * sizeof(*u)));
     ALLOC_GUARD(phi = malloc(n * sizeof(*phi)));
-    ALLOC_GUARD(s = malloc(n * sizeof(*s)));
-    GUARD(mix_generators(rho, params->statdist, h, n, threads));
-    mix_progress_step(&prog, 0.1);
-    GUARD(mix_ctl_alloc(&wp, n));
-    GUARD(mix_commit_alloc(&c, n));
-    GUARD(mix_reply_alloc(&r, n));
     GUARD(mix_random_permutation(phi, n));
-    GUARD(mix_random_scalars(s, n));
-    st = (mix_stmt){rho, params->ebitlenro, params->vbitlenro, n, h, {{0}, {0}}, w, &wp,
-                    threads, &prog, 0.1, 0.9};
-    GUARD(mix_pt_from_compressed(&st.pk, pk));
-    GUARD(mix_pos_prove(&st, phi, s, phi_commit_override, u, &c, &r));
-    mix_progress_step(&prog, 0.9);
+    snprintf(nu, sizeof(nu), "proofs/PermutationCommitment%02u.bt", party);
+    snprintf(npc, sizeof(npc), "proofs/PoSCommitment%02u.bt", party);
+    snprintf(npr, sizeof(npr), "proofs/PoSReply%02u.bt", party);
+    snprintf(nwp, sizeof(nwp), "proofs/Ciphertexts%02u.bt", party);
+    GUARD(out_open_at(&po.u, dir, nu));
+    GUARD(out_open_at(&po.pc, dir, npc));
+    GUARD(out_open_at(&po.pr, dir, npr));
+    GUARD(out_open_at(&po.wp, dir, nwp));
+    GUARD(out_open_at(&po.wp2, dir, "ShuffledCiphertexts.bt"));
+    st = (mix_stmt){rho, params->ebitlenro, params->vbitlenro, params->statdist, n,
+                    opts_chunk(opts), *Y, w, threads, &prog, 0.0, 1.0};
+    GUARD(mix_pos_prove(&st, phi, phi_commit_override, &po));
 
-    /* Write: proofs first, the party count and final output last. */
-    GUARD(mkdir_p(dir));
-    GUARD(path_join(pdir, dir, "proofs"));
-    GUARD(mkdir_p(pdir));
+    /* Commit: proofs first, the party count and final output last. */
     if (party == 1) {
-        GUARD(out_open(&o, dir, "Ciphertexts.bt"));
-        GUARD(mix_ctl_serialize(w, &o));
-        GUARD(out_commit(&o));
+        ret = evote_afile_commit(ctl);
+        ctl = NULL;
+        GUARD(ret);
         GUARD(out_open(&o, dir, "FullPublicKey.bt"));
-        GUARD(serialize_fpk(&st.pk, &o.b));
+        GUARD(serialize_fpk(Y, &o.b));
         GUARD(out_commit(&o));
         GUARD(write_text(dir, "version", params->version));
         GUARD(write_text(dir, "type", "shuffling"));
         GUARD(write_text(dir, "auxsid", "default"));
         GUARD(write_text(dir, "width", "1"));
     }
-    snprintf(name, sizeof(name), "proofs/PermutationCommitment%02u.bt", party);
-    GUARD(out_open(&o, dir, name));
-    GUARD(mix_points_serialize(u, n, &o));
-    GUARD(out_commit(&o));
-    snprintf(name, sizeof(name), "proofs/PoSCommitment%02u.bt", party);
-    GUARD(out_open(&o, dir, name));
-    GUARD(mix_commit_serialize(&c, n, &o));
-    GUARD(out_commit(&o));
-    snprintf(name, sizeof(name), "proofs/PoSReply%02u.bt", party);
-    GUARD(out_open(&o, dir, name));
-    GUARD(mix_reply_serialize(&r, n, &o));
-    GUARD(out_commit(&o));
-    snprintf(name, sizeof(name), "proofs/Ciphertexts%02u.bt", party);
-    GUARD(out_open(&o, dir, name));
-    GUARD(mix_ctl_serialize(&wp, &o));
-    GUARD(out_commit(&o));
-    GUARD(out_open(&o, dir, "ShuffledCiphertexts.bt"));
-    GUARD(mix_ctl_serialize(&wp, &o));
-    GUARD(out_commit(&o));
+    evote_afile_t **order[] = {&po.u, &po.pc, &po.pr, &po.wp, &po.wp2};
+    for (size_t k = 0; k < 5; k++) {
+        ret = evote_afile_commit(*order[k]);
+        *order[k] = NULL;
+        GUARD(ret);
+    }
     p2 = *params;
     p2.nopart = p2.thres = party;
     GUARD(path_join(pdir, dir, "protInfo.xml"));
@@ -698,73 +726,124 @@ evote_err_t mix_run_party(const evote_mix_params_t *params, const uint8_t pk[EVO
 out:
     if (phi != NULL)
         OPENSSL_cleanse(phi, n * sizeof(*phi));
-    if (s != NULL)
-        OPENSSL_cleanse(s, n * sizeof(*s));
     free(phi);
-    free(s);
-    free(h);
-    free(u);
-    mix_ctl_free(&wp);
-    mix_commit_free(&c);
-    mix_reply_free(&r);
+    evote_afile_abort(ctl);
+    evote_afile_abort(po.u);
+    evote_afile_abort(po.pc);
+    evote_afile_abort(po.pr);
+    evote_afile_abort(po.wp);
+    evote_afile_abort(po.wp2);
     evote_afile_abort(o.f);
     evote_buf_free(&o.b);
     return ret;
 }
 
-static evote_err_t run_common(const evote_mix_params_t *params,
-                              const uint8_t pk[EVOTE_POINT_LEN], const evote_ct_t *in,
-                              size_t n, const char *in_path, unsigned party, const char *dir,
-                              const evote_mix_opts_t *opts);
-
 evote_err_t evote_mix_run(const evote_mix_params_t *params, const uint8_t pk[EVOTE_POINT_LEN],
                           const evote_ct_t *in, size_t n, unsigned party, const char *dir,
                           const evote_mix_opts_t *opts) {
-    return run_common(params, pk, in, n, NULL, party, dir, opts);
+    return mix_run_common(params, pk, in, n, NULL, party, dir, opts, NULL);
 }
 
 evote_err_t evote_mix_run_file(const evote_mix_params_t *params,
                                const uint8_t pk[EVOTE_POINT_LEN], const char *in_path,
                                unsigned party, const char *dir, const evote_mix_opts_t *opts) {
-    return run_common(params, pk, NULL, 0, in_path, party, dir, opts);
+    return mix_run_common(params, pk, NULL, 0, in_path, party, dir, opts, NULL);
 }
 
-static evote_err_t run_common(const evote_mix_params_t *params,
-                              const uint8_t pk[EVOTE_POINT_LEN], const evote_ct_t *in,
-                              size_t n, const char *in_path, unsigned party, const char *dir,
-                              const evote_mix_opts_t *opts) {
+/* Party 1's Ciphertexts.bt: the given file's bytes (validated, so
+ * canonical) or the compressed list written out. */
+static evote_err_t write_input(evote_afile_t *f, const mix_fin *given, size_t n,
+                               const evote_ct_t *in, size_t chunk) {
     evote_err_t ret = EVOTE_OK;
-    mix_ctl w = {0}, given = {0};
+    uint8_t *buf = NULL;
+    mix_pt *p = NULL;
+    if (given != NULL) {
+        const size_t B = 1u << 20;
+        ALLOC_GUARD(buf = malloc(B));
+        for (uint64_t off = 0; off < given->size; off += B) {
+            size_t m = given->size - off < B ? (size_t)(given->size - off) : B;
+            GUARD(mix_fin_read(given, off, buf, m));
+            GUARD(evote_afile_write(f, buf, m));
+        }
+        goto out;
+    }
+    ALLOC_GUARD(buf = malloc(chunk * MIX_PT_BT_LEN));
+    ALLOC_GUARD(p = malloc(sizeof(*p)));
+    {
+        uint8_t hdr[MIX_NODE_LEN] = {0};
+        evote_put_u32be(hdr + 1, 2);
+        GUARD(evote_afile_write(f, hdr, sizeof(hdr)));
+        evote_put_u32be(hdr + 1, (uint32_t)n);
+        for (int half = 0; half < 2; half++) {
+            GUARD(evote_afile_write(f, hdr, sizeof(hdr)));
+            for (size_t i0 = 0; i0 < n; i0 += chunk) {
+                size_t m = n - i0 < chunk ? n - i0 : chunk;
+                for (size_t i = 0; i < m; i++) {
+                    GUARD(mix_pt_from_compressed(p, half == 0 ? in[i0 + i].c1 : in[i0 + i].c2));
+                    mix_point_bytes(buf + i * MIX_PT_BT_LEN, p);
+                }
+                GUARD(evote_afile_write(f, buf, m * MIX_PT_BT_LEN));
+            }
+        }
+    }
+out:
+    free(buf);
+    free(p);
+    return ret;
+}
+
+evote_err_t mix_run_common(const evote_mix_params_t *params, const uint8_t pk[EVOTE_POINT_LEN],
+                           const evote_ct_t *in, size_t n, const char *in_path, unsigned party,
+                           const char *dir, const evote_mix_opts_t *opts,
+                           const uint32_t *phi_commit_override) {
+    evote_err_t ret = EVOTE_OK;
+    mix_fin given = {.fd = -1}, w = {.fd = -1};
+    evote_afile_t *ctl = NULL;
     uint8_t *d = NULL;
-    size_t len = 0;
+    size_t len = 0, nw = 0;
     unsigned have = 0;
+    char pdir[PATH_CAP];
+    bool made_dir = false, made_pdir = false;
+    mix_pt Y;
 
     ENSURE(params != NULL && pk != NULL && dir != NULL && party >= 1 && party <= 25,
            EVOTE_ERR_ARG, "mix run: bad argument");
+    GUARD(mix_pt_from_compressed(&Y, pk));
     if (in_path != NULL) {
-        ret = evote_read_file(in_path, MIX_FILE_MAX, &d, &len);
+        ret = mix_fin_open(&given, in_path, in_path);
         if (ret == EVOTE_OK)
-            ret = mix_ctl_parse(d, len, &given);
-        free(d);
-        d = NULL;
+            ret = mix_fin_ctl_n(&given, &nw);
+        if (ret == EVOTE_OK)
+            ret = mix_fin_walk_ctl(&given, nw, NULL);
         if (ret != EVOTE_OK) {
             char det[512];
             snprintf(det, sizeof(det), "%s", evote_err_detail());
-            ret = evote_fail(ret, "%s: %s", in_path, det);
+            if (strncmp(det, in_path, strlen(in_path)) == 0)
+                ret = evote_fail(ret, "%s", det);
+            else
+                ret = evote_fail(ret, "%s: %s", in_path, det);
             goto out;
         }
     }
     if (party == 1) {
         ENSURE((in != NULL && n >= 1) || in_path != NULL, EVOTE_ERR_ARG,
                "mix run: party 1 needs the input list");
+        ENSURE(in_path != NULL || n <= EVOTE_CTLIST_MAX, EVOTE_ERR_TOO_LARGE,
+               "mix run: %zu ciphertexts is too many", n);
         ENSURE(!file_exists(dir, "proofs/activethreshold"), EVOTE_ERR_EXISTS,
                "%s already holds a mix chain", dir);
-        if (in_path != NULL) {
-            w = given;
-            memset(&given, 0, sizeof(given));
-        } else {
-            GUARD(ctl_from_cts(&w, in, n));
-        }
+        if (in_path != NULL)
+            n = nw;
+        made_dir = !file_exists(dir, ".");
+        GUARD(mkdir_p(dir));
+        GUARD(path_join(pdir, dir, "proofs"));
+        made_pdir = !file_exists(dir, "proofs");
+        GUARD(mkdir_p(pdir));
+        GUARD(out_open_at(&ctl, dir, "Ciphertexts.bt"));
+        GUARD(write_input(ctl, in_path != NULL ? &given : NULL, n, in, opts_chunk(opts)));
+        GUARD(mix_fin_of_fd(&w, evote_afile_fd(ctl), "Ciphertexts.bt"));
+        w.fd = evote_afile_fd(ctl);
+        w.own = false;
     } else {
         evote_mix_params_t *dp = NULL;
         char pi[PATH_CAP];
@@ -778,13 +857,12 @@ static evote_err_t run_common(const evote_mix_params_t *params,
                "%s holds %u parties: the next one is party %u, not %u", dir, have, have + 1,
                party);
         {
-            mix_pt want, Y;
+            mix_pt Yd;
             GUARD(read_in(dir, "FullPublicKey.bt", 4096, &d, &len));
-            GUARD(parse_fpk(d, len, &Y));
+            GUARD(parse_fpk(d, len, &Yd));
             free(d);
             d = NULL;
-            GUARD(mix_pt_from_compressed(&want, pk));
-            ENSURE(mix_pt_eq(&want, &Y), EVOTE_ERR_KEY_MISMATCH,
+            ENSURE(mix_pt_eq(&Y, &Yd), EVOTE_ERR_KEY_MISMATCH,
                    "%s was mixed under another public key", dir);
         }
         /* Never extend a chain that does not verify: check every party so far
@@ -804,12 +882,20 @@ static evote_err_t run_common(const evote_mix_params_t *params,
                                  dir, det);
                 goto out;
             }
+            n = rep.n;
         }
     }
-    GUARD(mix_run_party(params, pk, &w, party, dir, opts, NULL));
+    ret = run_party(params, &Y, &w, n, party, dir, ctl, opts, phi_commit_override);
+    ctl = NULL; /* run_party commits or aborts it */
+    GUARD(ret);
 out:
     free(d);
-    mix_ctl_free(&w);
-    mix_ctl_free(&given);
+    evote_afile_abort(ctl);
+    mix_fin_close(&w);
+    mix_fin_close(&given);
+    if (ret != EVOTE_OK && made_pdir)
+        (void)rmdir(pdir); /* only if nothing is in it */
+    if (ret != EVOTE_OK && made_dir)
+        (void)rmdir(dir);
     return ret;
 }

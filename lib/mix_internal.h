@@ -49,6 +49,9 @@ typedef struct {
 
 void mix_prg_init(mix_prg *g, const uint8_t seed[32]);
 evote_err_t mix_prg_bytes(mix_prg *g, uint8_t *out, size_t len);
+/* Continue from byte off of the stream (random access: block k is
+ * SHA-256(seed ‖ k)). */
+evote_err_t mix_prg_seek(mix_prg *g, uint64_t off);
 void mix_prg_free(mix_prg *g);
 
 /* RO_nbits(ρ ‖ data): start, feed the data, finish into out (⌈nbits/8⌉ bytes). */
@@ -166,6 +169,20 @@ evote_err_t mix_parallel(size_t n, unsigned threads, mix_range_fn fn, void *arg)
 /* ---- generators, prefix ------------------------------------------------ */
 evote_err_t mix_generators(const uint8_t rho[32], uint32_t statdist, mix_pt *h, size_t n,
                            unsigned threads);
+/* The same n generators, taken a chunk at a time (mix_gens_next). */
+typedef struct {
+    mix_prg prg;
+    size_t bits, clen, batch, left; /* left: generators still to give */
+    unsigned threads;
+    uint8_t *cand, *ok;
+    mix_pt *pts;
+    size_t pos, m; /* next candidate of the current batch, batch size */
+    BN_CTX *bn[64];
+} mix_gens;
+evote_err_t mix_gens_init(mix_gens *g, const uint8_t rho[32], uint32_t statdist, size_t n,
+                          unsigned threads);
+evote_err_t mix_gens_next(mix_gens *g, mix_pt *h, size_t n);
+void mix_gens_free(mix_gens *g);
 
 /* ---- progress ----------------------------------------------------------- */
 typedef struct {

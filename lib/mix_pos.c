@@ -19,106 +19,151 @@
 
 #include "mix_pos.h"
 
-/* ---- challenges ----------------------------------------------------------- */
+/* ---- shared pieces ---------------------------------------------------------- */
 
-static evote_err_t ro_points(mix_ro *ro, const mix_pt *p, size_t n) {
-    evote_err_t ret = EVOTE_OK;
-    GUARD(mix_ro_node(ro, (uint32_t)n));
-    for (size_t i = 0; i < n; i++)
-        GUARD(mix_ro_point(ro, &p[i]));
-out:
-    return ret;
-}
+enum { SK_S = 1, SK_R, SK_B, SK_BETA, SK_EPS };
 
-static evote_err_t ro_ctl(mix_ro *ro, const mix_ctl *c) {
-    evote_err_t ret = EVOTE_OK;
-    GUARD(mix_ro_node(ro, 2));
-    GUARD(ro_points(ro, c->a, c->n));
-    GUARD(ro_points(ro, c->b, c->n));
-out:
-    return ret;
-}
-
-/* s = RO(ρ ‖ node(G, h, u, pk, w, w')) */
-static evote_err_t derive_s(const mix_stmt *st, const mix_pt *u, uint8_t s[32]) {
-    evote_err_t ret = EVOTE_OK;
-    mix_ro ro = {0};
-    mix_pt g;
-    mix_generator(&g);
-    GUARD(mix_ro_begin(&ro, 256, st->rho));
-    GUARD(mix_ro_node(&ro, 6));
-    GUARD(mix_ro_point(&ro, &g));
-    GUARD(ro_points(&ro, st->h, st->n));
-    GUARD(ro_points(&ro, u, st->n));
-    GUARD(mix_ro_node(&ro, 2));
-    GUARD(mix_ro_point(&ro, &g));
-    GUARD(mix_ro_point(&ro, &st->pk));
-    GUARD(ro_ctl(&ro, st->w));
-    GUARD(ro_ctl(&ro, st->wp));
-    GUARD(mix_ro_final(&ro, s));
-out:
-    mix_ro_abort(&ro);
-    return ret;
-}
-
-/* e_i: successive ⌈ebitlen/8⌉-byte integers from PRG(s), top bits masked, mod n. */
-static evote_err_t derive_e(const mix_stmt *st, const uint8_t s[32], mix_sc *e) {
-    evote_err_t ret = EVOTE_OK;
-    mix_prg prg = {.md = NULL};
-    size_t len = (st->ebitlen + 7) / 8;
-    uint8_t buf[32];
-    BIGNUM *x = NULL;
-    BN_CTX *bn = NULL;
-    ALLOC_GUARD(x = BN_new());
-    ALLOC_GUARD(bn = BN_CTX_new());
-    mix_prg_init(&prg, s);
-    for (size_t i = 0; i < st->n; i++) {
-        GUARD(mix_prg_bytes(&prg, buf, len));
-        if (st->ebitlen % 8 != 0)
-            buf[0] &= (uint8_t)(0xff >> (8 - st->ebitlen % 8));
-        ALLOC_GUARD(BN_bin2bn(buf, (int)len, x));
-        OSSL_GUARD(BN_nnmod(x, x, evote_ec_order(), bn));
-        GUARD(evote_scalar_encode(e[i].b, x));
-    }
-out:
-    mix_prg_free(&prg);
-    BN_free(x);
-    BN_CTX_free(bn);
-    return ret;
-}
-
-/* v = RO_vbitlen(ρ ‖ node(leaf(s), commitment)) mod n */
-static evote_err_t derive_v(const mix_stmt *st, const uint8_t s[32], const mix_commit *c,
-                            BIGNUM *v) {
-    evote_err_t ret = EVOTE_OK;
-    mix_ro ro = {0};
-    uint8_t out[32];
-    BN_CTX *bn = NULL;
-    ALLOC_GUARD(bn = BN_CTX_new());
-    GUARD(mix_ro_begin(&ro, st->vbitlen, st->rho));
-    GUARD(mix_ro_node(&ro, 2));
-    GUARD(mix_ro_leaf(&ro, s, 32));
-    GUARD(mix_ro_node(&ro, 6));
-    GUARD(ro_points(&ro, c->B, st->n));
-    GUARD(mix_ro_point(&ro, &c->Ap));
-    GUARD(ro_points(&ro, c->Bp, st->n));
-    GUARD(mix_ro_point(&ro, &c->Cp));
-    GUARD(mix_ro_point(&ro, &c->Dp));
-    GUARD(mix_ro_node(&ro, 2));
-    GUARD(mix_ro_point(&ro, &c->Fpa));
-    GUARD(mix_ro_point(&ro, &c->Fpb));
-    GUARD(mix_ro_final(&ro, out));
-    ALLOC_GUARD(BN_bin2bn(out, (int)((st->vbitlen + 7) / 8), v));
-    OSSL_GUARD(BN_nnmod(v, v, evote_ec_order(), bn));
-out:
-    mix_ro_abort(&ro);
-    BN_CTX_free(bn);
-    return ret;
+static size_t chunk_of(const mix_stmt *st) {
+    return st->chunk > 0 ? st->chunk : MIX_CHUNK_DEFAULT;
 }
 
 static void step(const mix_stmt *st, double f) {
     if (st->prog != NULL)
         mix_progress_step(st->prog, st->p0 + (st->p1 - st->p0) * f);
+}
+
+static evote_err_t ro_pts(mix_ro *ro, const mix_pt *p, size_t m) {
+    evote_err_t ret = EVOTE_OK;
+    uint8_t b[MIX_PT_BT_LEN];
+    for (size_t i = 0; i < m; i++) {
+        mix_point_bytes(b, &p[i]);
+        GUARD(mix_ro_update(ro, b, sizeof(b)));
+    }
+out:
+    return ret;
+}
+
+/* Batching vector: e_i is bytes [i·L, (i+1)·L) of PRG(s), L = ⌈ebitlen/8⌉,
+ * top bits masked, reduced mod n. Sequentially from prg ... */
+static evote_err_t e_next(mix_prg *prg, uint32_t ebitlen, mix_sc *e, size_t m) {
+    evote_err_t ret = EVOTE_OK;
+    size_t len = (ebitlen + 7) / 8;
+    uint8_t buf[64];
+    BIGNUM *x = NULL;
+    BN_CTX *bn = NULL;
+    ALLOC_GUARD(x = BN_new());
+    ALLOC_GUARD(bn = BN_CTX_new());
+    for (size_t i = 0; i < m; i++) {
+        GUARD(mix_prg_bytes(prg, buf, len));
+        if (ebitlen % 8 != 0)
+            buf[0] &= (uint8_t)(0xff >> (8 - ebitlen % 8));
+        ALLOC_GUARD(BN_bin2bn(buf, (int)len, x));
+        OSSL_GUARD(BN_nnmod(x, x, evote_ec_order(), bn));
+        GUARD(evote_scalar_encode(e[i].b, x));
+    }
+out:
+    BN_free(x);
+    BN_CTX_free(bn);
+    return ret;
+}
+
+/* ... or e_idx[k] for each k (random access into the same stream). */
+static evote_err_t e_at(mix_prg *prg, uint32_t ebitlen, const uint32_t *idx, size_t m,
+                        mix_sc *e) {
+    evote_err_t ret = EVOTE_OK;
+    size_t len = (ebitlen + 7) / 8;
+    for (size_t k = 0; k < m; k++) {
+        GUARD(mix_prg_seek(prg, U64(idx[k]) * len));
+        GUARD(e_next(prg, ebitlen, &e[k], 1));
+    }
+out:
+    return ret;
+}
+
+/* Start of s = RO(ρ ‖ node(G, h, u, pk, w, w')): up to the generators. */
+static evote_err_t ro_s_begin(mix_ro *ro, const mix_stmt *st) {
+    evote_err_t ret = EVOTE_OK;
+    mix_pt g;
+    mix_generator(&g);
+    GUARD(mix_ro_begin(ro, 256, st->rho));
+    GUARD(mix_ro_node(ro, 6));
+    GUARD(mix_ro_point(ro, &g));
+    GUARD(mix_ro_node(ro, (uint32_t)st->n));
+out:
+    return ret;
+}
+
+/* Between u and the lists: node(G, Y). */
+static evote_err_t ro_s_key(mix_ro *ro, const mix_stmt *st) {
+    evote_err_t ret = EVOTE_OK;
+    mix_pt g;
+    mix_generator(&g);
+    GUARD(mix_ro_node(ro, 2));
+    GUARD(mix_ro_point(ro, &g));
+    GUARD(mix_ro_point(ro, &st->pk));
+out:
+    return ret;
+}
+
+static evote_err_t walk_plist(const mix_fin *f, size_t n, mix_ro *ro) {
+    const mix_bt_item it[] = {{MIX_BT_NODE, (uint32_t)n, NULL, "permutation commitment"},
+                              {MIX_BT_POINTS, (uint32_t)n, NULL, "u"}};
+    return mix_fin_walk(f, it, 2, ro);
+}
+
+static evote_err_t walk_commit(const mix_fin *f, size_t n, mix_ro *ro, mix_pt *Ap, mix_pt *Cp,
+                               mix_pt *Dp, mix_pt *Fpa, mix_pt *Fpb) {
+    const mix_bt_item it[] = {
+        {MIX_BT_NODE, 6, NULL, "commitment"}, {MIX_BT_NODE, (uint32_t)n, NULL, "B list"},
+        {MIX_BT_POINTS, (uint32_t)n, NULL, "B"}, {MIX_BT_POINTS, 1, Ap, "A'"},
+        {MIX_BT_NODE, (uint32_t)n, NULL, "B' list"}, {MIX_BT_POINTS, (uint32_t)n, NULL, "B'"},
+        {MIX_BT_POINTS, 1, Cp, "C'"}, {MIX_BT_POINTS, 1, Dp, "D'"},
+        {MIX_BT_NODE, 2, NULL, "F'"}, {MIX_BT_POINTS, 1, Fpa, "F'a"},
+        {MIX_BT_POINTS, 1, Fpb, "F'b"},
+    };
+    return mix_fin_walk(f, it, sizeof(it) / sizeof(it[0]), ro);
+}
+
+static evote_err_t walk_reply(const mix_fin *f, size_t n, mix_sc *kA, mix_sc *kC, mix_sc *kD,
+                              mix_sc *kF) {
+    const mix_bt_item it[] = {
+        {MIX_BT_NODE, 6, NULL, "reply"}, {MIX_BT_SCALARS, 1, kA, "k_A"},
+        {MIX_BT_NODE, (uint32_t)n, NULL, "k_B list"}, {MIX_BT_SCALARS, (uint32_t)n, NULL, "k_B"},
+        {MIX_BT_SCALARS, 1, kC, "k_C"}, {MIX_BT_SCALARS, 1, kD, "k_D"},
+        {MIX_BT_NODE, (uint32_t)n, NULL, "k_E list"}, {MIX_BT_SCALARS, (uint32_t)n, NULL, "k_E"},
+        {MIX_BT_SCALARS, 1, kF, "k_F"},
+    };
+    return mix_fin_walk(f, it, sizeof(it) / sizeof(it[0]), NULL);
+}
+
+/* v = RO_vbitlen(ρ ‖ node(leaf(s), commitment)) mod n, the commitment
+ * hashed as its file's bytes (validated on the way; the single points
+ * kept). */
+static evote_err_t derive_v(const mix_stmt *st, const uint8_t s[32], const mix_fin *pc,
+                            mix_pt single[5], mix_sn *v) {
+    evote_err_t ret = EVOTE_OK;
+    mix_ro ro = {0};
+    uint8_t out[32];
+    mix_sc vs;
+    BIGNUM *x = NULL;
+    BN_CTX *bn = NULL;
+    ALLOC_GUARD(x = BN_new());
+    ALLOC_GUARD(bn = BN_CTX_new());
+    GUARD(mix_ro_begin(&ro, st->vbitlen, st->rho));
+    GUARD(mix_ro_node(&ro, 2));
+    GUARD(mix_ro_leaf(&ro, s, 32));
+    GUARD(walk_commit(pc, st->n, &ro, &single[0], &single[1], &single[2], &single[3],
+                      &single[4]));
+    GUARD(mix_ro_final(&ro, out));
+    ALLOC_GUARD(BN_bin2bn(out, (int)((st->vbitlen + 7) / 8), x));
+    OSSL_GUARD(BN_nnmod(x, x, evote_ec_order(), bn));
+    GUARD(evote_scalar_encode(vs.b, x));
+    mix_sn_from_sc(v, &vs);
+out:
+    mix_ro_abort(&ro);
+    BN_free(x);
+    BN_CTX_free(bn);
+    return ret;
 }
 
 /* ---- verifier ---------------------------------------------------------------- */
@@ -127,214 +172,10 @@ static evote_err_t fail_check(const char *check) {
     return evote_fail(EVOTE_ERR_SHUFFLE_PROOF, "check %s failed", check);
 }
 
-/* out = k·P (+ m·G) for one point; k, m may be NULL. */
-static evote_err_t mul1(EC_POINT *out, const BIGNUM *m, const mix_pt *P, const BIGNUM *k,
-                        BN_CTX *bn) {
-    evote_err_t ret = EVOTE_OK;
-    const EC_GROUP *g = evote_ec_group();
-    EC_POINT *p = NULL;
-    if (P != NULL) {
-        ALLOC_GUARD(p = EC_POINT_new(g));
-        GUARD(mix_pt_to_ec(p, P, bn));
-    }
-    OSSL_GUARD(EC_POINT_mul(g, out, m, p, k, bn));
-out:
-    EC_POINT_free(p);
-    return ret;
-}
-
-static bool ec_eq(const EC_POINT *a, const EC_POINT *b, BN_CTX *bn) {
-    return EC_POINT_cmp(evote_ec_group(), a, b, bn) == 0;
-}
-
-/* Each equation on its own, in the order A, B, C, D, F: names the first
- * that fails. The batched check below runs first; this one only when
- * that fails, or from tests. */
-static evote_err_t verify_separate(const mix_stmt *st, const mix_pt *u, const mix_commit *c,
-                                   const mix_reply *r, const char **failed_check) {
-    evote_err_t ret = EVOTE_OK;
-    const EC_GROUP *g = evote_ec_group();
-    const BIGNUM *q = evote_ec_order();
-    size_t n = st->n;
-    uint8_t s[32];
-    mix_sc *e = NULL, *cB = NULL, *rr = NULL;
-    BN_CTX *bn = NULL;
-    BIGNUM *v = NULL, *t = NULL, *t2 = NULL, *acc = NULL, *ri = NULL, *rn = NULL;
-    EC_POINT *A = NULL, *F[2] = {NULL, NULL}, *L = NULL, *R = NULL, *T = NULL, *Su = NULL,
-             *Sh = NULL;
-    const char *check = "";
-
-    ENSURE(st != NULL && u != NULL && c != NULL && r != NULL && n >= 1, EVOTE_ERR_ARG,
-           "verify: bad argument");
-    ALLOC_GUARD(bn = BN_CTX_new());
-    ALLOC_GUARD(v = BN_new());
-    ALLOC_GUARD(t = BN_new());
-    ALLOC_GUARD(t2 = BN_new());
-    ALLOC_GUARD(acc = BN_new());
-    ALLOC_GUARD(ri = BN_new());
-    ALLOC_GUARD(rn = BN_new());
-    ALLOC_GUARD(A = EC_POINT_new(g));
-    ALLOC_GUARD(F[0] = EC_POINT_new(g));
-    ALLOC_GUARD(F[1] = EC_POINT_new(g));
-    ALLOC_GUARD(L = EC_POINT_new(g));
-    ALLOC_GUARD(R = EC_POINT_new(g));
-    ALLOC_GUARD(T = EC_POINT_new(g));
-    ALLOC_GUARD(Su = EC_POINT_new(g));
-    ALLOC_GUARD(Sh = EC_POINT_new(g));
-    ALLOC_GUARD(e = malloc(n * sizeof(*e)));
-    ALLOC_GUARD(cB = malloc(n * sizeof(*cB)));
-    ALLOC_GUARD(rr = malloc(n * sizeof(*rr)));
-
-    GUARD(derive_s(st, u, s));
-    GUARD(derive_e(st, s, e));
-    GUARD(derive_v(st, s, c, v));
-
-    step(st, 0.05);
-    /* A: v·A + A' = k_A·G + Σ k_E,i·h_i */
-    check = "PoS.A";
-    GUARD(mix_msm(A, u, 0, e, n, st->threads));
-    OSSL_GUARD(EC_POINT_mul(g, L, NULL, A, v, bn));
-    GUARD(mul1(T, NULL, &c->Ap, BN_value_one(), bn));
-    OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
-    GUARD(mix_msm(R, st->h, 0, r->kE, n, st->threads));
-    ALLOC_GUARD(BN_bin2bn(r->kA.b, 32, t));
-    GUARD(mul1(T, t, NULL, NULL, bn));
-    OSSL_GUARD(EC_POINT_add(g, R, R, T, bn));
-    if (!ec_eq(L, R, bn))
-        goto fail;
-
-    /* B, batched with random 128-bit weights ρ_i:
-     * Σ ρ_i (v·B_i + B'_i − k_B,i·G − k_E,i·B_{i−1}) = 0, B_{−1} = h_0. */
-    check = "PoS.B";
-    step(st, 0.3);
-    {
-        BN_zero(acc);
-        /* 128-bit weights, drawn in bulk into the low half of each scalar */
-        if (RAND_bytes((unsigned char *)rr, (int)(n * sizeof(*rr))) != 1) {
-            ret = evote_fail_ossl(EVOTE_ERR_RANDOM, "RAND_bytes");
-            goto out;
-        }
-        for (size_t i = 0; i < n; i++)
-            memset(rr[i].b, 0, 16);
-        for (size_t i = 0; i < n; i++) {
-            /* cB_i = ρ_i·v − ρ_{i+1}·k_E,i+1 */
-            ALLOC_GUARD(BN_bin2bn(rr[i].b, 32, ri));
-            OSSL_GUARD(BN_mod_mul(t, ri, v, q, bn));
-            if (i + 1 < n) {
-                ALLOC_GUARD(BN_bin2bn(rr[i + 1].b, 32, rn));
-                ALLOC_GUARD(BN_bin2bn(r->kE[i + 1].b, 32, t2));
-                OSSL_GUARD(BN_mod_mul(t2, rn, t2, q, bn));
-                OSSL_GUARD(BN_mod_sub(t, t, t2, q, bn));
-            }
-            GUARD(evote_scalar_encode(cB[i].b, t));
-            /* acc += ρ_i·k_B,i */
-            ALLOC_GUARD(BN_bin2bn(r->kB[i].b, 32, t2));
-            OSSL_GUARD(BN_mod_mul(t2, ri, t2, q, bn));
-            OSSL_GUARD(BN_mod_add(acc, acc, t2, q, bn));
-        }
-        GUARD(mix_msm(L, c->B, 0, cB, n, st->threads));
-        GUARD(mix_msm(T, c->Bp, 0, rr, n, st->threads));
-        OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
-        /* − acc·G − ρ_0·k_E,0·h_0 */
-        ALLOC_GUARD(BN_bin2bn(rr[0].b, 32, ri));
-        ALLOC_GUARD(BN_bin2bn(r->kE[0].b, 32, t2));
-        OSSL_GUARD(BN_mod_mul(t2, ri, t2, q, bn));
-        OSSL_GUARD(BN_mod_sub(t2, q, t2, q, bn));
-        OSSL_GUARD(BN_mod_sub(acc, q, acc, q, bn));
-        GUARD(mul1(T, acc, &st->h[0], t2, bn));
-        OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
-        if (!EC_POINT_is_at_infinity(g, L))
-            goto fail;
-    }
-
-    /* C: v·(Σu − Σh) + C' = k_C·G */
-    check = "PoS.C";
-    step(st, 0.55);
-    GUARD(mix_msm(Su, u, 0, NULL, n, st->threads));
-    GUARD(mix_msm(Sh, st->h, 0, NULL, n, st->threads));
-    OSSL_GUARD(EC_POINT_invert(g, Sh, bn));
-    OSSL_GUARD(EC_POINT_add(g, Su, Su, Sh, bn));
-    OSSL_GUARD(EC_POINT_mul(g, L, NULL, Su, v, bn));
-    GUARD(mul1(T, NULL, &c->Cp, BN_value_one(), bn));
-    OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
-    ALLOC_GUARD(BN_bin2bn(r->kC.b, 32, t));
-    GUARD(mul1(R, t, NULL, NULL, bn));
-    if (!ec_eq(L, R, bn))
-        goto fail;
-
-    /* D: v·(B_{N−1} − (Πe)·h_0) + D' = k_D·G */
-    check = "PoS.D";
-    OSSL_GUARD(BN_one(t));
-    for (size_t i = 0; i < n; i++) {
-        ALLOC_GUARD(BN_bin2bn(e[i].b, 32, t2));
-        OSSL_GUARD(BN_mod_mul(t, t, t2, q, bn));
-    }
-    OSSL_GUARD(BN_mod_sub(t, q, t, q, bn));
-    OSSL_GUARD(BN_mod_mul(t, t, v, q, bn)); /* −v·Πe */
-    GUARD(mul1(L, NULL, &st->h[0], t, bn));
-    GUARD(mul1(T, NULL, &c->B[n - 1], v, bn));
-    OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
-    GUARD(mul1(T, NULL, &c->Dp, BN_value_one(), bn));
-    OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
-    ALLOC_GUARD(BN_bin2bn(r->kD.b, 32, t));
-    GUARD(mul1(R, t, NULL, NULL, bn));
-    if (!ec_eq(L, R, bn))
-        goto fail;
-
-    /* F: v·F + F' = (−k_F·G, −k_F·Y) + Σ k_E,i·w'_i, componentwise */
-    check = "PoS.F";
-    step(st, 0.6);
-    ALLOC_GUARD(BN_bin2bn(r->kF.b, 32, t));
-    OSSL_GUARD(BN_mod_sub(t, q, t, q, bn)); /* −k_F */
-    for (int k = 0; k < 2; k++) {
-        const mix_pt *wa = k == 0 ? st->w->a : st->w->b;
-        const mix_pt *wpa = k == 0 ? st->wp->a : st->wp->b;
-        GUARD(mix_msm(F[k], wa, 0, e, n, st->threads));
-        OSSL_GUARD(EC_POINT_mul(g, L, NULL, F[k], v, bn));
-        GUARD(mul1(T, NULL, k == 0 ? &c->Fpa : &c->Fpb, BN_value_one(), bn));
-        OSSL_GUARD(EC_POINT_add(g, L, L, T, bn));
-        GUARD(mix_msm(R, wpa, 0, r->kE, n, st->threads));
-        if (k == 0) {
-            GUARD(mul1(T, t, NULL, NULL, bn));
-        } else {
-            GUARD(mul1(T, NULL, &st->pk, t, bn));
-        }
-        OSSL_GUARD(EC_POINT_add(g, R, R, T, bn));
-        if (!ec_eq(L, R, bn))
-            goto fail;
-    }
-    check = "";
-    goto out;
-fail:
-    ret = fail_check(check);
-out:
-    if (failed_check != NULL)
-        *failed_check = ret == EVOTE_OK ? "" : check;
-    free(e);
-    free(cB);
-    free(rr);
-    BN_free(v);
-    BN_free(t);
-    BN_free(t2);
-    BN_free(acc);
-    BN_free(ri);
-    BN_free(rn);
-    EC_POINT_free(A);
-    EC_POINT_free(F[0]);
-    EC_POINT_free(F[1]);
-    EC_POINT_free(L);
-    EC_POINT_free(R);
-    EC_POINT_free(T);
-    EC_POINT_free(Su);
-    EC_POINT_free(Sh);
-    BN_CTX_free(bn);
-    return ret;
-}
-
 /*
  * Batched verification: one multi-scalar multiplication over all 8N points
- * instead of one per equation. With 128-bit random weights λ (public,
- * unknown to the prover) the verifier checks
+ * (summed chunk by chunk) instead of one per equation. With 128-bit random
+ * weights λ (public, unknown to the prover) the verifier checks
  *
  *   λ_A·A + B + λ_C·C + λ_Fa·Fa + λ_Fb·Fb = 0
  *
@@ -343,7 +184,8 @@ out:
  * sum is 0 with probability at most 2^-128, so this accepts exactly the
  * proofs the separate checks accept, except with that probability
  * (docs/PROTOCOL.md §14). D is checked on its own (a few multiplications).
- * When the sum is not 0, verify_separate runs to name the failing check.
+ * When the sum is not 0, the same pass runs once per equation, with the
+ * weights of the others 0, to name the first that fails.
  *
  * Scalars per point, v the challenge, e the batching vector:
  *   u_i: λ_A·v·e_i + λ_C·v          h_i: −λ_A·k_E,i − λ_C·v
@@ -354,7 +196,8 @@ out:
 enum { SEG_U, SEG_H, SEG_B, SEG_BP, SEG_WA, SEG_WB, SEG_WPA, SEG_WPB, SEG_X, NSEG };
 
 struct batch {
-    size_t n;
+    size_t n;   /* indices in this chunk */
+    bool more;  /* a chunk follows: kE and rho hold one more entry */
     const mix_sc *e, *kE, *rho;
     mix_sn vR, lAvR, nlAR, lFavR, lFbvR, nlFaR, nlFbR, lCv, nlCv, R2;
 };
@@ -378,7 +221,7 @@ static evote_err_t batch_fill(void *arg, size_t seg, size_t start, size_t m, mix
         case SEG_B:
             mix_sn_from_sc(&x, &b->rho[i]);
             mix_sn_mont(&y, &x, &b->vR);
-            if (i + 1 < b->n) {
+            if (i + 1 < b->n || b->more) {
                 mix_sn_from_sc(&x, &b->rho[i + 1]);
                 mix_sn_from_sc(&z, &b->kE[i + 1]);
                 mix_sn_mont(&z, &x, &z);
@@ -424,28 +267,251 @@ static void sn_mul(mix_sn *r, const mix_sn *a, const mix_sn *b) {
     mix_sn_to_mont(r, &t); /* a·b/R·R²/R = a·b */
 }
 
+
+/* The verifier's chunk buffers. */
+struct vbuf {
+    mix_pt *h, *u, *B, *Bp, *wa, *wb, *wpa, *wpb;
+    mix_sc *e, *kE, *kB, *rho;
+};
+
+static void vbuf_free(struct vbuf *b) {
+    free(b->h);
+    free(b->u);
+    free(b->B);
+    free(b->Bp);
+    free(b->wa);
+    free(b->wb);
+    free(b->wpa);
+    free(b->wpb);
+    free(b->e);
+    free(b->kE);
+    free(b->kB);
+    free(b->rho);
+}
+
+static evote_err_t vbuf_alloc(struct vbuf *b, size_t c) {
+    evote_err_t ret = EVOTE_OK;
+    memset(b, 0, sizeof(*b));
+    ALLOC_GUARD(b->h = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->u = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->B = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->Bp = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->wa = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->wb = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->wpa = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->wpb = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->e = malloc(c * sizeof(mix_sc)));
+    ALLOC_GUARD(b->kE = malloc((c + 1) * sizeof(mix_sc)));
+    ALLOC_GUARD(b->kB = malloc(c * sizeof(mix_sc)));
+    ALLOC_GUARD(b->rho = malloc((c + 1) * sizeof(mix_sc)));
+out:
+    if (ret != EVOTE_OK)
+        vbuf_free(b);
+    return ret;
+}
+
+/* What one pass over the chunks checks: everything, or one equation. */
+enum { EQ_ALL, EQ_A, EQ_B, EQ_C, EQ_FA, EQ_FB };
+
+/* Public values the pass needs besides the files. */
+struct vpass {
+    const mix_stmt *st;
+    const mix_pfiles *pf;
+    const uint8_t *s;
+    mix_sn v;
+    mix_pt single[5]; /* A', C', D', F'a, F'b */
+    mix_sc kA, kC, kD, kF;
+    mix_pt h0, Blast;
+    mix_sc eprod; /* Π e_i, from the first pass */
+    bool have_h; /* b.h holds generators 0 .. chunk−1 (n ≤ chunk) */
+};
+
+/* 128-bit verifier weights into the low half of each scalar. */
+static evote_err_t rho_draw(mix_sc *r, size_t m) {
+    if (m == 0)
+        return EVOTE_OK;
+    if (RAND_bytes((unsigned char *)r, (int)(m * sizeof(*r))) != 1)
+        return evote_fail_ossl(EVOTE_ERR_RANDOM, "RAND_bytes");
+    for (size_t i = 0; i < m; i++)
+        memset(r[i].b, 0, 16);
+    return EVOTE_OK;
+}
+
+/* One pass over all chunks: *zero says whether the weighted sum of the
+ * selected equations is 0. */
+static evote_err_t verify_pass(struct vpass *vp, struct vbuf *vb, int eq, bool *zero) {
+    evote_err_t ret = EVOTE_OK;
+    const mix_stmt *st = vp->st;
+    const mix_pfiles *pf = vp->pf;
+    size_t n = st->n, C = chunk_of(st);
+    mix_gens gens;
+    bool gens_on = false;
+    mix_prg prg = {.md = NULL};
+    struct batch b;
+    mix_sn lA = {{0}}, lC = {{0}}, lFa = {{0}}, lFb = {{0}}, t, t2, acc, zs = {{0, 0, 0, 0}};
+    mix_sc xk[7];
+    mix_pt xp[7];
+    mix_jp tot, part;
+    bool useB = eq == EQ_ALL || eq == EQ_B;
+
+    if (eq == EQ_ALL || eq == EQ_A)
+        GUARD(weight(&lA));
+    if (eq == EQ_ALL || eq == EQ_C)
+        GUARD(weight(&lC));
+    if (eq == EQ_ALL || eq == EQ_FA)
+        GUARD(weight(&lFa));
+    if (eq == EQ_ALL || eq == EQ_FB)
+        GUARD(weight(&lFb));
+    b.R2 = (mix_sn){{0x83244c95be79eea2ULL, 0x4699799c49bd6fa6ULL, 0x2845b2392b6bec59ULL,
+                     0x66e12d94f3d95620ULL}};
+    mix_sn_to_mont(&b.vR, &vp->v);
+    sn_mul(&t, &lA, &vp->v);
+    mix_sn_to_mont(&b.lAvR, &t);
+    mix_sn_sub(&t, &zs, &lA);
+    mix_sn_to_mont(&b.nlAR, &t);
+    sn_mul(&t, &lFa, &vp->v);
+    mix_sn_to_mont(&b.lFavR, &t);
+    sn_mul(&t, &lFb, &vp->v);
+    mix_sn_to_mont(&b.lFbvR, &t);
+    mix_sn_sub(&t, &zs, &lFa);
+    mix_sn_to_mont(&b.nlFaR, &t);
+    mix_sn_sub(&t, &zs, &lFb);
+    mix_sn_to_mont(&b.nlFbR, &t);
+    sn_mul(&b.lCv, &lC, &vp->v);
+    mix_sn_sub(&b.nlCv, &zs, &b.lCv);
+
+    if (!vp->have_h) {
+        GUARD(mix_gens_init(&gens, st->rho, st->statdist, n, st->threads));
+        gens_on = true;
+    }
+    mix_prg_init(&prg, vp->s);
+    acc = zs; /* Σ ρ_i·k_B,i */
+    mix_jp_set_inf(&tot);
+    if (useB)
+        GUARD(rho_draw(vb->rho, 1));
+    for (size_t i0 = 0; i0 < n; i0 += C) {
+        size_t m = n - i0 < C ? n - i0 : C;
+        bool more = i0 + m < n;
+        bool useU = eq == EQ_ALL || eq == EQ_A || eq == EQ_C;
+        bool useW = eq == EQ_ALL || eq == EQ_FA || eq == EQ_FB;
+        if (gens_on)
+            GUARD(mix_gens_next(&gens, vb->h, m));
+        GUARD(e_next(&prg, st->ebitlen, vb->e, m));
+        GUARD(mix_fin_scalars(pf->pr, MIX_PR_KE(n), i0, m + (more ? 1 : 0), vb->kE));
+        if (useU)
+            GUARD(mix_fin_points(pf->u, MIX_PL_P(n), i0, m, vb->u));
+        if (useB) {
+            GUARD(mix_fin_points(pf->pc, MIX_PC_B(n), i0, m, vb->B));
+            GUARD(mix_fin_points(pf->pc, MIX_PC_BP(n), i0, m, vb->Bp));
+            GUARD(mix_fin_scalars(pf->pr, MIX_PR_KB(n), i0, m, vb->kB));
+            /* ρ_0 was drawn (or carried) already; draw ρ_1 … ρ_m */
+            GUARD(rho_draw(vb->rho + 1, more ? m : m - 1));
+            for (size_t i = 0; i < m; i++) {
+                mix_sn_from_sc(&t, &vb->rho[i]);
+                mix_sn_from_sc(&t2, &vb->kB[i]);
+                mix_sn_mont(&t, &t, &t2);
+                mix_sn_add(&acc, &acc, &t);
+            }
+        }
+        if (useW) {
+            GUARD(mix_fin_points(st->w, MIX_CTL_A(n), i0, m, vb->wa));
+            GUARD(mix_fin_points(st->w, MIX_CTL_B(n), i0, m, vb->wb));
+            GUARD(mix_fin_points(pf->wp, MIX_CTL_A(n), i0, m, vb->wpa));
+            GUARD(mix_fin_points(pf->wp, MIX_CTL_B(n), i0, m, vb->wpb));
+        }
+        b.n = m;
+        b.more = more;
+        b.e = vb->e;
+        b.kE = vb->kE;
+        b.rho = vb->rho;
+        {
+            mix_msm_seg seg[NSEG - 1] = {
+                [SEG_U] = {vb->u, 0, NULL, useU ? m : 0, true},
+                [SEG_H] = {vb->h, 0, NULL, eq == EQ_FA || eq == EQ_FB || eq == EQ_B ? 0 : m,
+                           true},
+                [SEG_B] = {vb->B, 0, NULL, useB ? m : 0, true},
+                [SEG_BP] = {vb->Bp, 0, vb->rho, useB ? m : 0, false},
+                [SEG_WA] = {vb->wa, 0, NULL, eq == EQ_ALL || eq == EQ_FA ? m : 0, true},
+                [SEG_WB] = {vb->wb, 0, NULL, eq == EQ_ALL || eq == EQ_FB ? m : 0, true},
+                [SEG_WPA] = {vb->wpa, 0, NULL, eq == EQ_ALL || eq == EQ_FA ? m : 0, true},
+                [SEG_WPB] = {vb->wpb, 0, NULL, eq == EQ_ALL || eq == EQ_FB ? m : 0, true},
+            };
+            GUARD(mix_msm_segs(&part, seg, NSEG - 1, batch_fill, &b, st->threads));
+            mix_jp_add(&tot, &tot, &part);
+        }
+        if (i0 == 0 && useB) {
+            /* h_0: −ρ_0·k_E,0 (the B_{−1} = h_0 term) */
+            mix_sn_from_sc(&t, &vb->rho[0]);
+            mix_sn_from_sc(&t2, &vb->kE[0]);
+            sn_mul(&t, &t, &t2);
+            mix_sn_sub(&t, &zs, &t);
+            mix_sn_to_sc(&xk[6], &t);
+        }
+        if (more && useB)
+            vb->rho[0] = vb->rho[m]; /* ρ_{i0+m} carries over */
+        step(st, 0.35 + 0.6 * (double)(i0 + m) / (double)n);
+    }
+
+    /* the seven single points */
+    xp[0] = vp->single[0];
+    mix_sn_to_sc(&xk[0], &lA);
+    xp[1] = vp->single[1];
+    mix_sn_to_sc(&xk[1], &lC);
+    xp[2] = vp->single[3];
+    mix_sn_to_sc(&xk[2], &lFa);
+    xp[3] = vp->single[4];
+    mix_sn_to_sc(&xk[3], &lFb);
+    /* G: −λ_A·k_A − Σρ_i·k_B,i − λ_C·k_C + λ_Fa·k_F */
+    mix_sn_to_mont(&acc, &acc); /* Σ ρ·k_B/R → Σ ρ·k_B */
+    mix_sn_sub(&acc, &zs, &acc);
+    mix_sn_from_sc(&t2, &vp->kA);
+    sn_mul(&t, &lA, &t2);
+    mix_sn_sub(&acc, &acc, &t);
+    mix_sn_from_sc(&t2, &vp->kC);
+    sn_mul(&t, &lC, &t2);
+    mix_sn_sub(&acc, &acc, &t);
+    mix_sn_from_sc(&t2, &vp->kF);
+    sn_mul(&t, &lFa, &t2);
+    mix_sn_add(&acc, &acc, &t);
+    mix_generator(&xp[4]);
+    mix_sn_to_sc(&xk[4], &acc);
+    /* Y: λ_Fb·k_F */
+    sn_mul(&t, &lFb, &t2);
+    xp[5] = st->pk;
+    mix_sn_to_sc(&xk[5], &t);
+    xp[6] = vp->h0;
+    if (!useB)
+        memset(&xk[6], 0, sizeof(xk[6]));
+    {
+        mix_msm_seg sg = {xp, 0, xk, 7, false};
+        GUARD(mix_msm_segs(&part, &sg, 1, NULL, NULL, 1));
+        mix_jp_add(&tot, &tot, &part);
+    }
+    *zero = mix_jp_is_inf(&tot);
+out:
+    if (gens_on)
+        mix_gens_free(&gens);
+    mix_prg_free(&prg);
+    return ret;
+}
+
 /* D: v·(B_{N−1} − (Πe)·h_0) + D' = k_D·G */
-static evote_err_t check_d(const mix_stmt *st, const mix_commit *c, const mix_reply *r,
-                           const mix_sc *e, const mix_sn *v, bool *ok) {
+static evote_err_t check_d(const struct vpass *vp, bool *ok) {
     evote_err_t ret = EVOTE_OK;
     mix_sn p, x, one = {{1, 0, 0, 0}}, zero = {{0, 0, 0, 0}};
     mix_sc k[4];
     mix_pt pts[4];
     mix_jp res;
-    p = one;
-    for (size_t i = 0; i < st->n; i++) {
-        mix_sn_from_sc(&x, &e[i]);
-        sn_mul(&p, &p, &x);
-    }
-    sn_mul(&p, &p, v);
+    mix_sn_from_sc(&p, &vp->eprod);
+    sn_mul(&p, &p, &vp->v);
     mix_sn_sub(&p, &zero, &p);
     mix_sn_to_sc(&k[0], &p); /* −v·Πe on h_0 */
-    pts[0] = st->h[0];
-    mix_sn_to_sc(&k[1], v); /* v on B_{N−1} */
-    pts[1] = c->B[st->n - 1];
+    pts[0] = vp->h0;
+    mix_sn_to_sc(&k[1], &vp->v); /* v on B_{N−1} */
+    pts[1] = vp->Blast;
     mix_sn_to_sc(&k[2], &one); /* D' */
-    pts[2] = c->Dp;
-    mix_sn_from_sc(&x, &r->kD);
+    pts[2] = vp->single[2];
+    mix_sn_from_sc(&x, &vp->kD);
     mix_sn_sub(&x, &zero, &x);
     mix_sn_to_sc(&k[3], &x); /* −k_D on G */
     mix_generator(&pts[3]);
@@ -456,143 +522,127 @@ out:
     return ret;
 }
 
-evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pt *u, const mix_commit *c,
-                           const mix_reply *r, const char **failed_check) {
+/* First pass: s from the generators, u and both lists (all validated on
+ * the way), Π e, and the generators kept when they fit one chunk. */
+static evote_err_t verify_challenge_s(struct vpass *vp, struct vbuf *vb, uint8_t s[32],
+                                      const mix_fin **bad) {
     evote_err_t ret = EVOTE_OK;
-    size_t n;
-    uint8_t s[32];
-    mix_sc *e = NULL, *rho = NULL, xk[7];
-    mix_pt xp[7];
-    BIGNUM *vb = NULL;
-    struct batch b;
-    mix_sn v, lA, lC, lFa, lFb, t, t2, acc, zero = {{0, 0, 0, 0}};
-    mix_jp res;
-    bool dok = false;
+    const mix_stmt *st = vp->st;
+    size_t n = st->n, C = chunk_of(st);
+    mix_ro ro = {0};
+    mix_gens gens;
+    bool gens_on = false;
+    mix_prg prg = {.md = NULL};
+    mix_sn p = {{1, 0, 0, 0}}, x;
 
-    if (failed_check != NULL)
-        *failed_check = "";
-    ENSURE(st != NULL && u != NULL && c != NULL && r != NULL && st->n >= 1, EVOTE_ERR_ARG,
-           "verify: bad argument");
-    n = st->n;
-    ALLOC_GUARD(vb = BN_new());
-    ALLOC_GUARD(e = malloc(n * sizeof(*e)));
-    ALLOC_GUARD(rho = malloc(n * sizeof(*rho)));
-    GUARD(derive_s(st, u, s));
-    GUARD(derive_e(st, s, e));
-    GUARD(derive_v(st, s, c, vb));
-    {
-        mix_sc vs;
-        GUARD(evote_scalar_encode(vs.b, vb));
-        mix_sn_from_sc(&v, &vs);
+    GUARD(ro_s_begin(&ro, st));
+    GUARD(mix_gens_init(&gens, st->rho, st->statdist, n, st->threads));
+    gens_on = true;
+    for (size_t i0 = 0; i0 < n; i0 += C) {
+        size_t m = n - i0 < C ? n - i0 : C;
+        GUARD(mix_gens_next(&gens, vb->h, m));
+        if (i0 == 0)
+            vp->h0 = vb->h[0];
+        GUARD(ro_pts(&ro, vb->h, m));
     }
-    step(st, 0.05);
-    if (RAND_bytes((unsigned char *)rho, (int)(n * sizeof(*rho))) != 1) {
-        ret = evote_fail_ossl(EVOTE_ERR_RANDOM, "RAND_bytes");
-        goto out;
+    vp->have_h = n <= C;
+    *bad = vp->pf->u;
+    GUARD(walk_plist(vp->pf->u, n, &ro));
+    GUARD(ro_s_key(&ro, st));
+    *bad = st->w;
+    GUARD(mix_fin_walk_ctl(st->w, n, &ro));
+    *bad = vp->pf->wp;
+    GUARD(mix_fin_walk_ctl(vp->pf->wp, n, &ro));
+    *bad = NULL;
+    GUARD(mix_ro_final(&ro, s));
+    /* Π e_i for check D */
+    mix_prg_init(&prg, s);
+    for (size_t i0 = 0; i0 < n; i0 += C) {
+        size_t m = n - i0 < C ? n - i0 : C;
+        GUARD(e_next(&prg, st->ebitlen, vb->e, m));
+        for (size_t i = 0; i < m; i++) {
+            mix_sn_from_sc(&x, &vb->e[i]);
+            sn_mul(&p, &p, &x);
+        }
     }
-    for (size_t i = 0; i < n; i++)
-        memset(rho[i].b, 0, 16); /* 128-bit weights */
-    GUARD(weight(&lA));
-    GUARD(weight(&lC));
-    GUARD(weight(&lFa));
-    GUARD(weight(&lFb));
-
-    b.n = n;
-    b.e = e;
-    b.kE = r->kE;
-    b.rho = rho;
-    b.R2 = (mix_sn){{0x83244c95be79eea2ULL, 0x4699799c49bd6fa6ULL, 0x2845b2392b6bec59ULL,
-                     0x66e12d94f3d95620ULL}};
-    mix_sn_to_mont(&b.vR, &v);
-    sn_mul(&t, &lA, &v);
-    mix_sn_to_mont(&b.lAvR, &t);
-    mix_sn_sub(&t, &zero, &lA);
-    mix_sn_to_mont(&b.nlAR, &t);
-    sn_mul(&t, &lFa, &v);
-    mix_sn_to_mont(&b.lFavR, &t);
-    sn_mul(&t, &lFb, &v);
-    mix_sn_to_mont(&b.lFbvR, &t);
-    mix_sn_sub(&t, &zero, &lFa);
-    mix_sn_to_mont(&b.nlFaR, &t);
-    mix_sn_sub(&t, &zero, &lFb);
-    mix_sn_to_mont(&b.nlFbR, &t);
-    sn_mul(&b.lCv, &lC, &v);
-    mix_sn_sub(&b.nlCv, &zero, &b.lCv);
-
-    /* the seven single points */
-    xp[0] = c->Ap;
-    mix_sn_to_sc(&xk[0], &lA);
-    xp[1] = c->Cp;
-    mix_sn_to_sc(&xk[1], &lC);
-    xp[2] = c->Fpa;
-    mix_sn_to_sc(&xk[2], &lFa);
-    xp[3] = c->Fpb;
-    mix_sn_to_sc(&xk[3], &lFb);
-    /* G: −λ_A·k_A − Σρ_i·k_B,i − λ_C·k_C + λ_Fa·k_F */
-    acc = zero;
-    for (size_t i = 0; i < n; i++) {
-        mix_sn_from_sc(&t, &rho[i]);
-        mix_sn_from_sc(&t2, &r->kB[i]);
-        mix_sn_mont(&t, &t, &t2);
-        mix_sn_add(&acc, &acc, &t);
-    }
-    mix_sn_to_mont(&acc, &acc); /* Σ ρ·k_B/R → Σ ρ·k_B */
-    mix_sn_sub(&acc, &zero, &acc);
-    mix_sn_from_sc(&t2, &r->kA);
-    sn_mul(&t, &lA, &t2);
-    mix_sn_sub(&acc, &acc, &t);
-    mix_sn_from_sc(&t2, &r->kC);
-    sn_mul(&t, &lC, &t2);
-    mix_sn_sub(&acc, &acc, &t);
-    mix_sn_from_sc(&t2, &r->kF);
-    sn_mul(&t, &lFa, &t2);
-    mix_sn_add(&acc, &acc, &t);
-    mix_generator(&xp[4]);
-    mix_sn_to_sc(&xk[4], &acc);
-    /* Y: λ_Fb·k_F */
-    sn_mul(&t, &lFb, &t2);
-    xp[5] = st->pk;
-    mix_sn_to_sc(&xk[5], &t);
-    /* h_0: −ρ_0·k_E,0 */
-    mix_sn_from_sc(&t, &rho[0]);
-    mix_sn_from_sc(&t2, &r->kE[0]);
-    sn_mul(&t, &t, &t2);
-    mix_sn_sub(&t, &zero, &t);
-    xp[6] = st->h[0];
-    mix_sn_to_sc(&xk[6], &t);
-
-    {
-        mix_msm_seg seg[NSEG] = {
-            [SEG_U] = {u, 0, NULL, n, true},
-            [SEG_H] = {st->h, 0, NULL, n, true},
-            [SEG_B] = {c->B, 0, NULL, n, true},
-            [SEG_BP] = {c->Bp, 0, rho, n, false},
-            [SEG_WA] = {st->w->a, 0, NULL, n, true},
-            [SEG_WB] = {st->w->b, 0, NULL, n, true},
-            [SEG_WPA] = {st->wp->a, 0, NULL, n, true},
-            [SEG_WPB] = {st->wp->b, 0, NULL, n, true},
-            [SEG_X] = {xp, 0, xk, 7, false},
-        };
-        GUARD(mix_msm_segs(&res, seg, NSEG, batch_fill, &b, st->threads));
-    }
-    step(st, 0.9);
-    GUARD(check_d(st, c, r, e, &v, &dok));
-    if (mix_jp_is_inf(&res) && dok)
-        goto out;
-    /* Something does not hold: find out what, the slow way. */
-    ret = verify_separate(st, u, c, r, failed_check);
-    if (ret == EVOTE_OK) {
-        /* only with probability 2^-128, or through a bug: refuse anyway */
-        if (failed_check != NULL)
-            *failed_check = "PoS.batch";
-        ret = fail_check("PoS.batch");
-    }
+    mix_sn_to_sc(&vp->eprod, &p);
 out:
-    if (ret != EVOTE_OK && ret != EVOTE_ERR_SHUFFLE_PROOF && failed_check != NULL)
-        *failed_check = "";
-    free(e);
-    free(rho);
-    BN_free(vb);
+    mix_ro_abort(&ro);
+    if (gens_on)
+        mix_gens_free(&gens);
+    mix_prg_free(&prg);
+    return ret;
+}
+
+evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pfiles *pf, const char **failed_check,
+                           const mix_fin **failed_file) {
+    evote_err_t ret = EVOTE_OK;
+    uint8_t s[32];
+    struct vbuf vb = {0};
+    struct vpass vp;
+    const mix_fin *bad = NULL;
+    const char *check = "file";
+    bool zero = false, dok = false;
+    size_t n;
+
+    ENSURE(st != NULL && pf != NULL && st->n >= 1, EVOTE_ERR_ARG, "verify: bad argument");
+    n = st->n;
+    memset(&vp, 0, sizeof(vp));
+    vp.st = st;
+    vp.pf = pf;
+    vp.s = s;
+    GUARD(vbuf_alloc(&vb, chunk_of(st) < n ? chunk_of(st) : n));
+    GUARD(verify_challenge_s(&vp, &vb, s, &bad));
+    step(st, 0.2);
+    bad = pf->pc;
+    GUARD(derive_v(st, s, pf->pc, vp.single, &vp.v));
+    GUARD(mix_fin_points(pf->pc, MIX_PC_B(n), n - 1, 1, &vp.Blast));
+    bad = pf->pr;
+    GUARD(walk_reply(pf->pr, n, &vp.kA, &vp.kC, &vp.kD, &vp.kF));
+    step(st, 0.35);
+    /* the files were all read once: from here on they must not change */
+    bad = NULL;
+    GUARD(verify_pass(&vp, &vb, EQ_ALL, &zero));
+    GUARD(check_d(&vp, &dok));
+    step(st, 1.0);
+    if (!zero || !dok) {
+        /* Something does not hold: find out what, one equation at a time. */
+        static const struct {
+            int eq;
+            const char *name;
+        } order[] = {{EQ_A, "PoS.A"}, {EQ_B, "PoS.B"}, {EQ_C, "PoS.C"}, {-1, "PoS.D"},
+                     {EQ_FA, "PoS.F"}, {EQ_FB, "PoS.F"}};
+        check = "PoS.batch"; /* only with probability 2^-128, or through a bug */
+        for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+            bool ok = false;
+            if (order[k].eq < 0)
+                ok = dok;
+            else
+                GUARD(verify_pass(&vp, &vb, order[k].eq, &ok));
+            if (!ok) {
+                check = order[k].name;
+                break;
+            }
+        }
+        bad = pf->pr; /* an equation that fails is reported against the reply */
+        ret = fail_check(check);
+        goto out;
+    }
+    /* a file changed since it was hashed would make this a proof about
+     * other bytes than the challenges saw */
+    const mix_fin *all[] = {st->w, pf->u, pf->wp, pf->pc, pf->pr};
+    for (size_t k = 0; k < 5; k++) {
+        bad = all[k];
+        GUARD(mix_fin_unchanged(all[k]));
+    }
+    bad = NULL;
+    check = "";
+out:
+    if (failed_check != NULL)
+        *failed_check = ret == EVOTE_OK ? "" : check;
+    if (failed_file != NULL)
+        *failed_file = ret == EVOTE_OK ? NULL : bad;
+    vbuf_free(&vb);
     return ret;
 }
 
@@ -655,19 +705,62 @@ out:
     return ret;
 }
 
-/* Per-element point work of the prover, split over threads. */
+/* Per-element point work of the prover on one chunk, split over threads. */
 struct prove_job {
     const mix_stmt *st;
     const mix_fb *fbY, *fbh0;
-    const uint32_t *phi;     /* output j ← input phi[j] (shuffle) */
-    const uint32_t *phic;    /* permutation committed to (= phi when honest) */
-    const mix_sc *s, *r, *x, *y, *beta_x, *y_eps;
-    mix_ctl *wp;
-    mix_pt *u, *B, *Bp;
+    const mix_sk *sk;
+    const uint32_t *phi;  /* output j ← input phi[j] (shuffle) */
+    const uint32_t *phic; /* permutation committed to (= phi when honest) */
+    size_t j0;            /* first index of the chunk */
+    const mix_pout *o;
+    mix_pt *pa, *pb;      /* stage 0: w' chunk; 2: B, B' chunk */
+    const mix_pt *h;      /* stage 1: generators of the chunk */
+    const mix_sc *x, *y, *beta_x, *y_eps; /* stage 2 */
     int stage;
 };
 
 #define PJ_CHUNK 256
+
+/* Write points p[0..m) as consecutive elements at off. */
+static evote_err_t put_pts(evote_afile_t *f, uint64_t off, const mix_pt *p, size_t m) {
+    uint8_t buf[PJ_CHUNK * MIX_PT_BT_LEN];
+    evote_err_t ret = EVOTE_OK;
+    for (size_t k0 = 0; k0 < m; k0 += PJ_CHUNK) {
+        size_t b = m - k0 < PJ_CHUNK ? m - k0 : PJ_CHUNK;
+        for (size_t k = 0; k < b; k++)
+            mix_point_bytes(buf + k * MIX_PT_BT_LEN, &p[k0 + k]);
+        GUARD(evote_afile_pwrite(f, buf, b * MIX_PT_BT_LEN, off + U64(k0) * MIX_PT_BT_LEN));
+    }
+out:
+    return ret;
+}
+
+static evote_err_t put_scs(evote_afile_t *f, uint64_t off, const mix_sc *s, size_t m) {
+    uint8_t buf[PJ_CHUNK * MIX_SC_BT_LEN];
+    evote_err_t ret = EVOTE_OK;
+    for (size_t k0 = 0; k0 < m; k0 += PJ_CHUNK) {
+        size_t b = m - k0 < PJ_CHUNK ? m - k0 : PJ_CHUNK;
+        for (size_t k = 0; k < b; k++) {
+            uint8_t *q = buf + k * MIX_SC_BT_LEN;
+            q[0] = 0x01;
+            q[1] = q[2] = q[3] = 0;
+            q[4] = 33;
+            q[5] = 0;
+            memcpy(q + 6, s[k0 + k].b, 32);
+        }
+        GUARD(evote_afile_pwrite(f, buf, b * MIX_SC_BT_LEN, off + U64(k0) * MIX_SC_BT_LEN));
+    }
+    OPENSSL_cleanse(buf, sizeof(buf));
+out:
+    return ret;
+}
+
+static evote_err_t put_node(evote_afile_t *f, uint64_t off, uint32_t n) {
+    uint8_t b[MIX_NODE_LEN] = {0x00};
+    evote_put_u32be(b + 1, n);
+    return evote_afile_pwrite(f, b, sizeof(b), off);
+}
 
 /* Fixed-base products come from OpenSSL's constant-time comb (as fast as
  * an own table here, and constant time for these secret scalars); the
@@ -677,8 +770,12 @@ static evote_err_t prove_range(void *arg, size_t start, size_t end, unsigned tix
     struct prove_job *j = arg;
     evote_err_t ret = EVOTE_OK;
     const EC_GROUP *g = evote_ec_group();
+    const mix_fin *w = j->st->w;
+    size_t n = j->st->n;
     mix_jp *J[2] = {NULL, NULL}, T;
     mix_ap a;
+    mix_pt src[2], tmp[PJ_CHUNK];
+    mix_sc sc[PJ_CHUNK];
     EC_POINT *E = NULL;
     BIGNUM *k = NULL, *k2 = NULL, *bx = NULL, *by = NULL, *bz = NULL;
     BN_CTX *bn = NULL;
@@ -694,24 +791,29 @@ static evote_err_t prove_range(void *arg, size_t start, size_t end, unsigned tix
     ALLOC_GUARD(J[1] = malloc(PJ_CHUNK * sizeof(mix_jp)));
     for (size_t s0 = start; s0 < end; s0 += PJ_CHUNK) {
         size_t m = end - s0 < PJ_CHUNK ? end - s0 : PJ_CHUNK;
+        if (j->stage == 0)
+            GUARD(mix_sk_scalars(j->sk, SK_S, j->j0 + s0, m, sc));
         for (size_t i = 0; i < m; i++) {
-            size_t jx = s0 + i;
+            size_t jx = s0 + i; /* index in the chunk */
             if (j->stage == 0) {
                 /* w'_j = w_φ(j) + (s_j·G, s_j·Y) */
-                uint32_t src = j->phi[jx];
-                ALLOC_GUARD(BN_bin2bn(j->s[jx].b, 32, k));
+                uint32_t from = j->phi[j->j0 + jx];
+                GUARD(mix_fin_points(w, MIX_CTL_A(n), from, 1, &src[0]));
+                GUARD(mix_fin_points(w, MIX_CTL_B(n), from, 1, &src[1]));
+                ALLOC_GUARD(BN_bin2bn(sc[i].b, 32, k));
                 GUARD(mix_fb_mul_jp(NULL, &J[0][i], k, E, bx, by, bz, bn));
-                mix_ap_from_pt(&a, &j->st->w->a[src]);
+                mix_ap_from_pt(&a, &src[0]);
                 mix_jp_add_affine(&J[0][i], &J[0][i], &a);
                 GUARD(mix_fb_mul_jp(j->fbY, &J[1][i], k, E, bx, by, bz, bn));
-                mix_ap_from_pt(&a, &j->st->w->b[src]);
+                mix_ap_from_pt(&a, &src[1]);
                 mix_jp_add_affine(&J[1][i], &J[1][i], &a);
             } else if (j->stage == 1) {
-                /* u_i = r_i·G + h_τ(i): index i = φc(jx) gets h_jx */
-                uint32_t ui = j->phic[jx];
-                ALLOC_GUARD(BN_bin2bn(j->r[ui].b, 32, k));
+                /* u_i = r_i·G + h_τ(i): index i = φc(j) gets h_j */
+                uint32_t ui = j->phic[j->j0 + jx];
+                GUARD(mix_sk_scalars(j->sk, SK_R, ui, 1, &sc[i]));
+                ALLOC_GUARD(BN_bin2bn(sc[i].b, 32, k));
                 GUARD(mix_fb_mul_jp(NULL, &J[0][i], k, E, bx, by, bz, bn));
-                mix_ap_from_pt(&a, &j->st->h[jx]);
+                mix_ap_from_pt(&a, &j->h[jx]);
                 mix_jp_add_affine(&J[0][i], &J[0][i], &a);
             } else {
                 /* B_i = x_i·G + y_i·h_0; B'_i = (β_i + x_{i−1}ε_i)·G + y_{i−1}ε_i·h_0 */
@@ -728,17 +830,26 @@ static evote_err_t prove_range(void *arg, size_t start, size_t end, unsigned tix
             }
         }
         if (j->stage == 0) {
-            GUARD(mix_jps_to_pts(&j->wp->a[s0], J[0], m));
-            GUARD(mix_jps_to_pts(&j->wp->b[s0], J[1], m));
+            uint64_t at = U64(j->j0 + s0) * MIX_PT_BT_LEN;
+            GUARD(mix_jps_to_pts(&j->pa[s0], J[0], m));
+            GUARD(mix_jps_to_pts(&j->pb[s0], J[1], m));
+            for (int c = 0; c < 2; c++) {
+                evote_afile_t *f = c == 0 ? j->o->wp : j->o->wp2;
+                GUARD(put_pts(f, MIX_CTL_A(n) + at, &j->pa[s0], m));
+                GUARD(put_pts(f, MIX_CTL_B(n) + at, &j->pb[s0], m));
+            }
         } else if (j->stage == 1) {
-            /* u is indexed by φc(jx): convert, then scatter */
-            mix_pt tmp[PJ_CHUNK];
+            /* u is indexed by φc(j): convert, then scatter */
             GUARD(mix_jps_to_pts(tmp, J[0], m));
             for (size_t i = 0; i < m; i++)
-                j->u[j->phic[s0 + i]] = tmp[i];
+                GUARD(put_pts(j->o->u, MIX_PL_P(n) + U64(j->phic[j->j0 + s0 + i]) * MIX_PT_BT_LEN,
+                              &tmp[i], 1));
         } else {
-            GUARD(mix_jps_to_pts(&j->B[s0], J[0], m));
-            GUARD(mix_jps_to_pts(&j->Bp[s0], J[1], m));
+            uint64_t at = U64(j->j0 + s0) * MIX_PT_BT_LEN;
+            GUARD(mix_jps_to_pts(&j->pa[s0], J[0], m));
+            GUARD(mix_jps_to_pts(&j->pb[s0], J[1], m));
+            GUARD(put_pts(j->o->pc, MIX_PC_B(n) + at, &j->pa[s0], m));
+            GUARD(put_pts(j->o->pc, MIX_PC_BP(n) + at, &j->pb[s0], m));
         }
     }
 out:
@@ -748,6 +859,8 @@ out:
         free(J[x]);
     }
     OPENSSL_cleanse(&T, sizeof(T));
+    OPENSSL_cleanse(sc, sizeof(sc));
+    OPENSSL_cleanse(src, sizeof(src));
     EC_POINT_clear_free(E);
     BN_clear_free(k);
     BN_clear_free(k2);
@@ -758,21 +871,20 @@ out:
     return ret;
 }
 
-/* out = Σ a_i·b_i mod n (b indexed through idx if not NULL) */
-static evote_err_t inner(BIGNUM *out, const mix_sc *a, const mix_sc *b, const uint32_t *idx,
-                         size_t n, BN_CTX *bn) {
+/* acc += Σ a_i·b_i mod n (b = NULL: Σ a_i) */
+static evote_err_t inner_add(BIGNUM *acc, const mix_sc *a, const mix_sc *b, size_t m,
+                             BN_CTX *bn) {
     evote_err_t ret = EVOTE_OK;
     BIGNUM *x = BN_secure_new(), *y = BN_secure_new();
     ALLOC_GUARD(x);
     ALLOC_GUARD(y);
-    BN_zero(out);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < m; i++) {
         ALLOC_GUARD(BN_bin2bn(a[i].b, 32, x));
         if (b != NULL) {
-            ALLOC_GUARD(BN_bin2bn(b[idx ? idx[i] : i].b, 32, y));
+            ALLOC_GUARD(BN_bin2bn(b[i].b, 32, y));
             OSSL_GUARD(BN_mod_mul(x, x, y, evote_ec_order(), bn));
         }
-        OSSL_GUARD(BN_mod_add(out, out, x, evote_ec_order(), bn));
+        OSSL_GUARD(BN_mod_add(acc, acc, x, evote_ec_order(), bn));
     }
 out:
     BN_clear_free(x);
@@ -797,30 +909,113 @@ out:
     return ret;
 }
 
-evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc *s,
-                          const uint32_t *phi_commit, mix_pt *u, mix_commit *c,
-                          mix_reply *r) {
+/* The prover's chunk buffers (secrets among them: wiped). */
+struct pbuf {
+    mix_pt *pa, *pb, *h;
+    mix_sc *sc[11];
+};
+enum { PB_EPS, PB_E, PB_EP, PB_R, PB_S, PB_B, PB_BETA, PB_X, PB_Y, PB_BX, PB_YE };
+
+static void pbuf_free(struct pbuf *b, size_t c) {
+    free(b->pa);
+    free(b->pb);
+    free(b->h);
+    for (int k = 0; k < 11; k++) {
+        if (b->sc[k] != NULL)
+            OPENSSL_cleanse(b->sc[k], c * sizeof(mix_sc));
+        free(b->sc[k]);
+    }
+}
+
+static evote_err_t pbuf_alloc(struct pbuf *b, size_t c) {
+    evote_err_t ret = EVOTE_OK;
+    memset(b, 0, sizeof(*b));
+    ALLOC_GUARD(b->pa = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->pb = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->h = malloc(c * sizeof(mix_pt)));
+    for (int k = 0; k < 11; k++)
+        ALLOC_GUARD(b->sc[k] = calloc(c, sizeof(mix_sc)));
+out:
+    if (ret != EVOTE_OK)
+        pbuf_free(b, c);
+    return ret;
+}
+
+/* out = Σ k_i·P_i over the chunk, added to acc */
+static evote_err_t msm_add(mix_jp *acc, const mix_pt *p, const mix_sc *k, size_t m,
+                           unsigned threads) {
+    evote_err_t ret = EVOTE_OK;
+    mix_jp part;
+    mix_msm_seg sg = {p, 0, k, m, false};
+    GUARD(mix_msm_segs(&part, &sg, 1, NULL, NULL, threads));
+    mix_jp_add(acc, acc, &part);
+out:
+    return ret;
+}
+
+/* out = acc + k·base (base NULL: G), as a point of the proof */
+static evote_err_t finish_pt(mix_pt *out, const mix_jp *acc, const mix_pt *base,
+                             const BIGNUM *k, BN_CTX *bn) {
     evote_err_t ret = EVOTE_OK;
     const EC_GROUP *g = evote_ec_group();
-    const BIGNUM *q = evote_ec_order();
-    size_t n = st->n;
-    mix_fb fbh0 = {0};
-    uint8_t sd[32];
-    /* secrets */
-    mix_sc *rr = NULL, *e = NULL, *ep = NULL, *b = NULL, *x = NULL, *y = NULL, *beta = NULL,
-           *eps = NULL, *beta_x = NULL, *y_eps = NULL;
-    mix_sc alpha, gamma, delta, phiF;
-    BIGNUM *t = NULL, *t2 = NULL, *t3 = NULL, *v = NULL, *xi = NULL, *yi = NULL;
-    BN_CTX *bn = NULL;
     EC_POINT *P = NULL, *T = NULL;
-    struct prove_job job;
-    size_t nsc = n * sizeof(mix_sc);
+    ALLOC_GUARD(P = EC_POINT_new(g));
+    ALLOC_GUARD(T = EC_POINT_new(g));
+    GUARD(mix_jp_to_ec(P, acc));
+    if (base == NULL) {
+        OSSL_GUARD(EC_POINT_mul(g, T, k, NULL, NULL, bn));
+    } else {
+        GUARD(mix_pt_to_ec(T, base, bn));
+        OSSL_GUARD(EC_POINT_mul(g, T, NULL, T, k, bn));
+    }
+    OSSL_GUARD(EC_POINT_add(g, P, P, T, bn));
+    GUARD(mix_ec_to_pt(out, P, bn));
+out:
+    EC_POINT_clear_free(P);
+    EC_POINT_clear_free(T);
+    return ret;
+}
 
-    ENSURE(st != NULL && phi != NULL && s != NULL && u != NULL && c != NULL && r != NULL &&
-               n >= 1,
-           EVOTE_ERR_ARG, "prove: bad argument");
+/*
+ * Four passes over the indices, a chunk at a time (docs/PROTOCOL.md §14.8):
+ *   A  shuffle: w'_j, written to the output files; F' summed;
+ *   B  permutation commitment u, scattered into its file; A' summed; the
+ *      challenge s hashed from the generators, then from the files;
+ *   C  bridging commitments B, B' (x_i, y_i carried from chunk to chunk);
+ *      a, c, f summed; the challenge v hashed from the commitment file;
+ *   D  replies.
+ * The per-index secrets are streams of mix_sk, made again in each pass
+ * that needs them; only the permutation is held for all N.
+ */
+evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const uint32_t *phi_commit,
+                          const mix_pout *o) {
+    evote_err_t ret = EVOTE_OK;
+    const BIGNUM *q = evote_ec_order();
+    size_t n = st->n, C = chunk_of(st);
+    mix_fb fbY = {0}, fbh0 = {0};
+    mix_sk sk;
+    bool sk_on = false, gens_on = false;
+    mix_gens gens;
+    mix_prg eprg = {.md = NULL}, aprg = {.md = NULL};
+    mix_ro ro = {0};
+    uint8_t sd[32];
+    mix_sc alpha, gamma, delta, phiF, kx;
+    mix_pt h0, Ap, Cp, Dp, Fpa, Fpb;
+    mix_jp FA, FB, AP;
+    struct pbuf pb = {0};
+    bool pb_on = false;
+    struct prove_job job;
+    mix_fin fu, fwp, fpc;
+    BIGNUM *t = NULL, *t2 = NULL, *t3 = NULL, *v = NULL, *xi = NULL, *yi = NULL, *sa = NULL,
+           *sc_ = NULL, *sf = NULL;
+    BN_CTX *bn = NULL;
+
+    ENSURE(st != NULL && phi != NULL && o != NULL && n >= 1, EVOTE_ERR_ARG,
+           "prove: bad argument");
     if (phi_commit == NULL)
         phi_commit = phi;
+    if (C > n)
+        C = n;
     ALLOC_GUARD(bn = BN_CTX_new());
     ALLOC_GUARD(t = BN_secure_new());
     ALLOC_GUARD(t2 = BN_secure_new());
@@ -828,158 +1023,208 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const mix_sc 
     ALLOC_GUARD(v = BN_new());
     ALLOC_GUARD(xi = BN_secure_new());
     ALLOC_GUARD(yi = BN_secure_new());
-    ALLOC_GUARD(P = EC_POINT_new(g));
-    ALLOC_GUARD(T = EC_POINT_new(g));
-    /* plain heap (the secure heap is not set up by default), cleansed on exit */
-    ALLOC_GUARD(rr = calloc(n, sizeof(mix_sc)));
-    ALLOC_GUARD(e = calloc(n, sizeof(mix_sc)));
-    ALLOC_GUARD(ep = calloc(n, sizeof(mix_sc)));
-    ALLOC_GUARD(b = calloc(n, sizeof(mix_sc)));
-    ALLOC_GUARD(x = calloc(n, sizeof(mix_sc)));
-    ALLOC_GUARD(y = calloc(n, sizeof(mix_sc)));
-    ALLOC_GUARD(beta = calloc(n, sizeof(mix_sc)));
-    ALLOC_GUARD(eps = calloc(n, sizeof(mix_sc)));
-    ALLOC_GUARD(beta_x = calloc(n, sizeof(mix_sc)));
-    ALLOC_GUARD(y_eps = calloc(n, sizeof(mix_sc)));
+    ALLOC_GUARD(sa = BN_secure_new());
+    ALLOC_GUARD(sc_ = BN_secure_new());
+    ALLOC_GUARD(sf = BN_secure_new());
+    GUARD(pbuf_alloc(&pb, C));
+    pb_on = true;
+    GUARD(mix_sk_init(&sk));
+    sk_on = true;
+    mix_sc *eps = pb.sc[PB_EPS], *e = pb.sc[PB_E], *ep = pb.sc[PB_EP], *rr = pb.sc[PB_R],
+           *s = pb.sc[PB_S], *b = pb.sc[PB_B], *beta = pb.sc[PB_BETA], *x = pb.sc[PB_X],
+           *y = pb.sc[PB_Y], *beta_x = pb.sc[PB_BX], *y_eps = pb.sc[PB_YE];
 
-    /* Shuffle: w'_j = ReEnc(w_φ(j), s_j) */
-    {
-        mix_fb fbY = {0};
-        GUARD(mix_fb_new(&fbY, &st->pk));
-        job = (struct prove_job){st, &fbY, NULL, phi, phi_commit, s, NULL, NULL, NULL,
-                                 NULL, NULL, st->wp, NULL, NULL, NULL, 0};
-        ret = mix_parallel(n, st->threads, prove_range, &job);
-        mix_fb_free(&fbY);
-        GUARD(ret);
+    /* A. Shuffle: w'_j = ReEnc(w_φ(j), s_j); F' sums Σ ε_j·w'_j */
+    GUARD(mix_fb_new(&fbY, &st->pk));
+    job = (struct prove_job){st, &fbY, NULL, &sk, phi, phi_commit, 0, o, pb.pa, pb.pb,
+                             NULL, NULL, NULL, NULL, NULL, 0};
+    mix_jp_set_inf(&FA);
+    mix_jp_set_inf(&FB);
+    for (int c = 0; c < 2; c++) {
+        evote_afile_t *f = c == 0 ? o->wp : o->wp2;
+        GUARD(put_node(f, 0, 2));
+        GUARD(put_node(f, MIX_CTL_A(n) - MIX_NODE_LEN, (uint32_t)n));
+        GUARD(put_node(f, MIX_CTL_B(n) - MIX_NODE_LEN, (uint32_t)n));
     }
-    step(st, 0.15);
-    /* Permutation commitment */
-    GUARD(mix_random_scalars(rr, n));
-    job.r = rr;
-    job.u = u;
+    for (size_t j0 = 0; j0 < n; j0 += C) {
+        size_t m = n - j0 < C ? n - j0 : C;
+        job.j0 = j0;
+        GUARD(mix_parallel(m, st->threads, prove_range, &job));
+        GUARD(mix_sk_scalars(&sk, SK_EPS, j0, m, eps));
+        GUARD(msm_add(&FA, pb.pa, eps, m, st->threads));
+        GUARD(msm_add(&FB, pb.pb, eps, m, st->threads));
+        step(st, 0.3 * (double)(j0 + m) / (double)n);
+    }
+
+    /* B. Permutation commitment; A' sums Σ ε_i·h_i; s hashes h as it goes */
+    GUARD(put_node(o->u, 0, (uint32_t)n));
+    GUARD(mix_gens_init(&gens, st->rho, st->statdist, n, st->threads));
+    gens_on = true;
+    GUARD(ro_s_begin(&ro, st));
+    mix_jp_set_inf(&AP);
     job.stage = 1;
-    GUARD(mix_parallel(n, st->threads, prove_range, &job));
-
-    step(st, 0.25);
-    /* Batching vector */
-    GUARD(derive_s(st, u, sd));
-    GUARD(derive_e(st, sd, e));
-    for (size_t j = 0; j < n; j++)
-        ep[j] = e[phi_commit[j]];
-
-    /* Bridging commitments: x_i = x_{i−1}·e'_i + b_i, y_i = Π_{k≤i} e'_k */
-    GUARD(mix_random_scalars(b, n));
-    GUARD(mix_random_scalars(beta, n));
-    GUARD(mix_random_scalars(eps, n));
-    BN_zero(xi);
-    BN_one(yi);
-    for (size_t i = 0; i < n; i++) {
-        /* β_i + x_{i−1}·ε_i and y_{i−1}·ε_i with x_{−1} = 0, y_{−1} = 1 */
-        ALLOC_GUARD(BN_bin2bn(eps[i].b, 32, t));
-        OSSL_GUARD(BN_mod_mul(t2, xi, t, q, bn));
-        ALLOC_GUARD(BN_bin2bn(beta[i].b, 32, t3));
-        OSSL_GUARD(BN_mod_add(t2, t2, t3, q, bn));
-        GUARD(evote_scalar_encode(beta_x[i].b, t2));
-        OSSL_GUARD(BN_mod_mul(t2, yi, t, q, bn));
-        GUARD(evote_scalar_encode(y_eps[i].b, t2));
-        ALLOC_GUARD(BN_bin2bn(ep[i].b, 32, t));
-        OSSL_GUARD(BN_mod_mul(xi, xi, t, q, bn));
-        ALLOC_GUARD(BN_bin2bn(b[i].b, 32, t3));
-        OSSL_GUARD(BN_mod_add(xi, xi, t3, q, bn));
-        OSSL_GUARD(BN_mod_mul(yi, yi, t, q, bn));
-        GUARD(evote_scalar_encode(x[i].b, xi));
-        GUARD(evote_scalar_encode(y[i].b, yi));
+    job.h = pb.h;
+    for (size_t j0 = 0; j0 < n; j0 += C) {
+        size_t m = n - j0 < C ? n - j0 : C;
+        GUARD(mix_gens_next(&gens, pb.h, m));
+        if (j0 == 0)
+            h0 = pb.h[0];
+        GUARD(ro_pts(&ro, pb.h, m));
+        job.j0 = j0;
+        GUARD(mix_parallel(m, st->threads, prove_range, &job));
+        GUARD(mix_sk_scalars(&sk, SK_EPS, j0, m, eps));
+        GUARD(msm_add(&AP, pb.h, eps, m, st->threads));
+        step(st, 0.3 + 0.2 * (double)(j0 + m) / (double)n);
     }
-    step(st, 0.35);
-    GUARD(mix_fb_new(&fbh0, &st->h[0]));
+    mix_gens_free(&gens);
+    gens_on = false;
+    GUARD(mix_fin_of_fd(&fu, evote_afile_fd(o->u), "permutation commitment"));
+    GUARD(walk_plist(&fu, n, &ro));
+    GUARD(ro_s_key(&ro, st));
+    GUARD(mix_fin_walk_ctl(st->w, n, &ro));
+    GUARD(mix_fin_of_fd(&fwp, evote_afile_fd(o->wp), "output list"));
+    GUARD(mix_fin_walk_ctl(&fwp, n, &ro));
+    GUARD(mix_ro_final(&ro, sd));
+
+    /* A' = α·G + Σ ε_i·h_i, C' = γ·G, D' = δ·G, F' = (−φ·G, −φ·Y) + Σ ε_j·w'_j */
+    GUARD(mix_random_scalars(&alpha, 1));
+    GUARD(mix_random_scalars(&gamma, 1));
+    GUARD(mix_random_scalars(&delta, 1));
+    GUARD(mix_random_scalars(&phiF, 1));
+    ALLOC_GUARD(BN_bin2bn(alpha.b, 32, t));
+    GUARD(finish_pt(&Ap, &AP, NULL, t, bn));
+    mix_jp_set_inf(&AP);
+    ALLOC_GUARD(BN_bin2bn(gamma.b, 32, t));
+    GUARD(finish_pt(&Cp, &AP, NULL, t, bn));
+    ALLOC_GUARD(BN_bin2bn(delta.b, 32, t));
+    GUARD(finish_pt(&Dp, &AP, NULL, t, bn));
+    ALLOC_GUARD(BN_bin2bn(phiF.b, 32, t));
+    OSSL_GUARD(BN_mod_sub(t, q, t, q, bn));
+    GUARD(finish_pt(&Fpa, &FA, NULL, t, bn));
+    GUARD(finish_pt(&Fpb, &FB, &st->pk, t, bn));
+
+    /* C. Bridging commitments: x_i = x_{i−1}·e'_i + b_i, y_i = Π_{k≤i} e'_k */
+    GUARD(mix_fb_new(&fbh0, &h0));
     job.fbh0 = &fbh0;
     job.x = x;
     job.y = y;
     job.beta_x = beta_x;
     job.y_eps = y_eps;
-    job.B = c->B;
-    job.Bp = c->Bp;
     job.stage = 2;
-    GUARD(mix_parallel(n, st->threads, prove_range, &job));
-
-    step(st, 0.7);
-    /* A' = α·G + Σ ε_i·h_i */
-    GUARD(mix_random_scalars(&alpha, 1));
-    GUARD(mix_msm(P, st->h, 0, eps, n, st->threads));
-    ALLOC_GUARD(BN_bin2bn(alpha.b, 32, t));
-    OSSL_GUARD(EC_POINT_mul(g, T, t, NULL, NULL, bn));
-    OSSL_GUARD(EC_POINT_add(g, P, P, T, bn));
-    GUARD(mix_ec_to_pt(&c->Ap, P, bn));
-    /* C' = γ·G, D' = δ·G */
-    GUARD(mix_random_scalars(&gamma, 1));
-    GUARD(mix_random_scalars(&delta, 1));
-    ALLOC_GUARD(BN_bin2bn(gamma.b, 32, t));
-    OSSL_GUARD(EC_POINT_mul(g, P, t, NULL, NULL, bn));
-    GUARD(mix_ec_to_pt(&c->Cp, P, bn));
-    ALLOC_GUARD(BN_bin2bn(delta.b, 32, t));
-    OSSL_GUARD(EC_POINT_mul(g, P, t, NULL, NULL, bn));
-    GUARD(mix_ec_to_pt(&c->Dp, P, bn));
-    /* F' = (−φ·G, −φ·Y) + Σ ε_j·w'_j */
-    GUARD(mix_random_scalars(&phiF, 1));
-    ALLOC_GUARD(BN_bin2bn(phiF.b, 32, t));
-    OSSL_GUARD(BN_mod_sub(t, q, t, q, bn));
-    GUARD(mix_msm(P, st->wp->a, 0, eps, n, st->threads));
-    OSSL_GUARD(EC_POINT_mul(g, T, t, NULL, NULL, bn));
-    OSSL_GUARD(EC_POINT_add(g, P, P, T, bn));
-    GUARD(mix_ec_to_pt(&c->Fpa, P, bn));
-    GUARD(mix_msm(P, st->wp->b, 0, eps, n, st->threads));
-    GUARD(mix_pt_to_ec(T, &st->pk, bn));
-    OSSL_GUARD(EC_POINT_mul(g, T, NULL, T, t, bn));
-    OSSL_GUARD(EC_POINT_add(g, P, P, T, bn));
-    GUARD(mix_ec_to_pt(&c->Fpb, P, bn));
-
-    step(st, 0.95);
-    /* Challenge and replies */
-    GUARD(derive_v(st, sd, c, v));
-    GUARD(inner(t, rr, e, NULL, n, bn)); /* a = Σ r_i e_i */
-    GUARD(reply1(&r->kA, t, v, &alpha, bn));
-    for (size_t i = 0; i < n; i++) {
-        ALLOC_GUARD(BN_bin2bn(b[i].b, 32, t));
-        GUARD(reply1(&r->kB[i], t, v, &beta[i], bn));
-        ALLOC_GUARD(BN_bin2bn(ep[i].b, 32, t));
-        GUARD(reply1(&r->kE[i], t, v, &eps[i], bn));
+    mix_prg_init(&eprg, sd);
+    mix_prg_init(&aprg, sd);
+    BN_zero(xi);
+    BN_one(yi);
+    BN_zero(sa);
+    BN_zero(sc_);
+    BN_zero(sf);
+    for (size_t i0 = 0; i0 < n; i0 += C) {
+        size_t m = n - i0 < C ? n - i0 : C;
+        GUARD(e_next(&eprg, st->ebitlen, e, m));
+        GUARD(e_at(&aprg, st->ebitlen, phi_commit + i0, m, ep));
+        GUARD(mix_sk_scalars(&sk, SK_R, i0, m, rr));
+        GUARD(mix_sk_scalars(&sk, SK_S, i0, m, s));
+        GUARD(mix_sk_scalars(&sk, SK_B, i0, m, b));
+        GUARD(mix_sk_scalars(&sk, SK_BETA, i0, m, beta));
+        GUARD(mix_sk_scalars(&sk, SK_EPS, i0, m, eps));
+        GUARD(inner_add(sa, rr, e, m, bn));  /* a = Σ r_i e_i */
+        GUARD(inner_add(sc_, rr, NULL, m, bn)); /* c = Σ r_i */
+        GUARD(inner_add(sf, s, ep, m, bn));  /* f = Σ s_j e'_j */
+        for (size_t i = 0; i < m; i++) {
+            /* β_i + x_{i−1}·ε_i and y_{i−1}·ε_i with x_{−1} = 0, y_{−1} = 1 */
+            ALLOC_GUARD(BN_bin2bn(eps[i].b, 32, t));
+            OSSL_GUARD(BN_mod_mul(t2, xi, t, q, bn));
+            ALLOC_GUARD(BN_bin2bn(beta[i].b, 32, t3));
+            OSSL_GUARD(BN_mod_add(t2, t2, t3, q, bn));
+            GUARD(evote_scalar_encode(beta_x[i].b, t2));
+            OSSL_GUARD(BN_mod_mul(t2, yi, t, q, bn));
+            GUARD(evote_scalar_encode(y_eps[i].b, t2));
+            ALLOC_GUARD(BN_bin2bn(ep[i].b, 32, t));
+            OSSL_GUARD(BN_mod_mul(xi, xi, t, q, bn));
+            ALLOC_GUARD(BN_bin2bn(b[i].b, 32, t3));
+            OSSL_GUARD(BN_mod_add(xi, xi, t3, q, bn));
+            OSSL_GUARD(BN_mod_mul(yi, yi, t, q, bn));
+            GUARD(evote_scalar_encode(x[i].b, xi));
+            GUARD(evote_scalar_encode(y[i].b, yi));
+        }
+        job.j0 = i0;
+        GUARD(mix_parallel(m, st->threads, prove_range, &job));
+        step(st, 0.5 + 0.35 * (double)(i0 + m) / (double)n);
     }
-    GUARD(inner(t, rr, NULL, NULL, n, bn)); /* c = Σ r_i */
-    GUARD(reply1(&r->kC, t, v, &gamma, bn));
-    GUARD(reply1(&r->kD, xi, v, &delta, bn)); /* d = x_{N−1} */
-    GUARD(inner(t, s, ep, NULL, n, bn));      /* f = Σ s_j e'_j */
-    GUARD(reply1(&r->kF, t, v, &phiF, bn));
+    GUARD(put_node(o->pc, 0, 6));
+    GUARD(put_node(o->pc, MIX_PC_B(n) - MIX_NODE_LEN, (uint32_t)n));
+    GUARD(put_pts(o->pc, MIX_PC_AP(n), &Ap, 1));
+    GUARD(put_node(o->pc, MIX_PC_BP(n) - MIX_NODE_LEN, (uint32_t)n));
+    GUARD(put_pts(o->pc, MIX_PC_CP(n), &Cp, 1));
+    GUARD(put_pts(o->pc, MIX_PC_DP(n), &Dp, 1));
+    GUARD(put_node(o->pc, MIX_PC_F(n), 2));
+    GUARD(put_pts(o->pc, MIX_PC_F(n) + MIX_NODE_LEN, &Fpa, 1));
+    GUARD(put_pts(o->pc, MIX_PC_F(n) + MIX_NODE_LEN + MIX_PT_BT_LEN, &Fpb, 1));
+    {
+        mix_pt single[5];
+        mix_sn vn;
+        mix_sc vs;
+        GUARD(mix_fin_of_fd(&fpc, evote_afile_fd(o->pc), "proof commitment"));
+        GUARD(derive_v(st, sd, &fpc, single, &vn));
+        mix_sn_to_sc(&vs, &vn);
+        ALLOC_GUARD(BN_bin2bn(vs.b, 32, v));
+    }
+
+    /* D. Replies: k_B,i = b_i·v + β_i, k_E,i = e'_i·v + ε_i */
+    GUARD(put_node(o->pr, 0, 6));
+    GUARD(put_node(o->pr, MIX_PR_KB(n) - MIX_NODE_LEN, (uint32_t)n));
+    GUARD(put_node(o->pr, MIX_PR_KE(n) - MIX_NODE_LEN, (uint32_t)n));
+    for (size_t i0 = 0; i0 < n; i0 += C) {
+        size_t m = n - i0 < C ? n - i0 : C;
+        GUARD(e_at(&aprg, st->ebitlen, phi_commit + i0, m, ep));
+        GUARD(mix_sk_scalars(&sk, SK_B, i0, m, b));
+        GUARD(mix_sk_scalars(&sk, SK_BETA, i0, m, beta));
+        GUARD(mix_sk_scalars(&sk, SK_EPS, i0, m, eps));
+        for (size_t i = 0; i < m; i++) {
+            ALLOC_GUARD(BN_bin2bn(b[i].b, 32, t));
+            GUARD(reply1(&x[i], t, v, &beta[i], bn));
+            ALLOC_GUARD(BN_bin2bn(ep[i].b, 32, t));
+            GUARD(reply1(&y[i], t, v, &eps[i], bn));
+        }
+        GUARD(put_scs(o->pr, MIX_PR_KB(n) + U64(i0) * MIX_SC_BT_LEN, x, m));
+        GUARD(put_scs(o->pr, MIX_PR_KE(n) + U64(i0) * MIX_SC_BT_LEN, y, m));
+        step(st, 0.85 + 0.15 * (double)(i0 + m) / (double)n);
+    }
+    GUARD(reply1(&kx, sa, v, &alpha, bn)); /* k_A, a = Σ r_i e_i */
+    GUARD(put_scs(o->pr, MIX_PR_KA(n), &kx, 1));
+    GUARD(reply1(&kx, sc_, v, &gamma, bn)); /* k_C, c = Σ r_i */
+    GUARD(put_scs(o->pr, MIX_PR_KC(n), &kx, 1));
+    GUARD(reply1(&kx, xi, v, &delta, bn)); /* k_D, d = x_{N−1} */
+    GUARD(put_scs(o->pr, MIX_PR_KD(n), &kx, 1));
+    GUARD(reply1(&kx, sf, v, &phiF, bn)); /* k_F, f = Σ s_j e'_j */
+    GUARD(put_scs(o->pr, MIX_PR_KF(n), &kx, 1));
 out:
+    mix_fb_free(&fbY);
     mix_fb_free(&fbh0);
-#define WIPE_FREE(p)                                                               \
-    do {                                                                           \
-        if ((p) != NULL)                                                           \
-            OPENSSL_cleanse((p), nsc);                                             \
-        free(p);                                                                   \
-    } while (0)
-    WIPE_FREE(rr);
-    WIPE_FREE(e);
-    WIPE_FREE(ep);
-    WIPE_FREE(b);
-    WIPE_FREE(x);
-    WIPE_FREE(y);
-    WIPE_FREE(beta);
-    WIPE_FREE(eps);
-    WIPE_FREE(beta_x);
-    WIPE_FREE(y_eps);
-#undef WIPE_FREE
+    if (gens_on)
+        mix_gens_free(&gens);
+    if (sk_on)
+        mix_sk_wipe(&sk);
+    if (pb_on)
+        pbuf_free(&pb, C);
+    mix_prg_free(&eprg);
+    mix_prg_free(&aprg);
+    mix_ro_abort(&ro);
     OPENSSL_cleanse(&alpha, sizeof(alpha));
     OPENSSL_cleanse(&gamma, sizeof(gamma));
     OPENSSL_cleanse(&delta, sizeof(delta));
     OPENSSL_cleanse(&phiF, sizeof(phiF));
+    OPENSSL_cleanse(&FA, sizeof(FA));
+    OPENSSL_cleanse(&FB, sizeof(FB));
     BN_clear_free(t);
     BN_clear_free(t2);
     BN_clear_free(t3);
     BN_free(v);
     BN_clear_free(xi);
     BN_clear_free(yi);
-    EC_POINT_clear_free(P);
-    EC_POINT_clear_free(T);
+    BN_clear_free(sa);
+    BN_clear_free(sc_);
+    BN_clear_free(sf);
     BN_CTX_free(bn);
     return ret;
 }

@@ -77,6 +77,17 @@ out:
     return ret;
 }
 
+evote_err_t mix_prg_seek(mix_prg *g, uint64_t off) {
+    evote_err_t ret = EVOTE_OK;
+    uint8_t skip[32];
+    ENSURE(off / 32 <= UINT32_MAX, EVOTE_ERR_TOO_LARGE, "PRG offset out of range");
+    g->ctr = (uint32_t)(off / 32);
+    g->pos = 32;
+    GUARD(mix_prg_bytes(g, skip, off % 32));
+out:
+    return ret;
+}
+
 evote_err_t mix_ro_begin(mix_ro *ro, uint32_t nbits, const uint8_t rho[32]) {
     evote_err_t ret = EVOTE_OK;
     uint8_t pre[4];
@@ -556,53 +567,94 @@ out:
     return ret;
 }
 
-evote_err_t mix_generators(const uint8_t rho[32], uint32_t statdist, mix_pt *h, size_t n,
-                           unsigned threads) {
+/*
+ * The generators as a stream (docs/PROTOCOL.md §14.5): candidates are
+ * consumed strictly in PRG order and the first n valid ones kept, so
+ * taking them chunk by chunk gives the same points as taking them at once.
+ * Batching is only for threads (VMN does the same); a batch's valid
+ * candidates beyond the chunk asked for wait in the batch for the next
+ * call.
+ */
+evote_err_t mix_gens_init(mix_gens *g, const uint8_t rho[32], uint32_t statdist, size_t n,
+                          unsigned threads) {
     evote_err_t ret = EVOTE_OK;
     mix_ro ro = {0};
-    mix_prg prg = {.md = NULL};
     uint8_t seed[32];
-    size_t bits = 256 + statdist, clen = (bits + 7) / 8, got = 0;
-    size_t batch = n < 4096 ? 2 * n + 16 : 8192;
-    uint8_t *cand = NULL, *ok = NULL;
-    mix_pt *pts = NULL;
-    BN_CTX *bn[64] = {0};
-    struct gen_job job;
-
-    threads = mix_threads(threads);
+    memset(g, 0, sizeof(*g));
+    g->prg.md = NULL;
+    g->bits = 256 + statdist;
+    g->clen = (g->bits + 7) / 8;
+    g->left = n;
+    g->batch = n < 4096 ? 2 * n + 16 : 8192;
+    g->threads = mix_threads(threads);
     GUARD(mix_ro_begin(&ro, 256, rho));
     GUARD(mix_ro_leaf(&ro, "generators", 10));
     GUARD(mix_ro_final(&ro, seed));
-    mix_prg_init(&prg, seed);
-    ALLOC_GUARD(cand = malloc(batch * clen));
-    ALLOC_GUARD(ok = malloc(batch));
-    ALLOC_GUARD(pts = malloc(batch * sizeof(*pts)));
-    for (unsigned t = 0; t < threads; t++)
-        ALLOC_GUARD(bn[t] = BN_CTX_new());
-    job = (struct gen_job){cand, clen, pts, ok, bn};
-    /* Candidates are consumed strictly in PRG order and the first n valid
-     * ones kept: batching is only for threads (VMN does the same). */
+    mix_prg_init(&g->prg, seed);
+    ALLOC_GUARD(g->cand = malloc(g->batch * g->clen));
+    ALLOC_GUARD(g->ok = malloc(g->batch));
+    ALLOC_GUARD(g->pts = malloc(g->batch * sizeof(*g->pts)));
+    for (unsigned t = 0; t < g->threads; t++)
+        ALLOC_GUARD(g->bn[t] = BN_CTX_new());
+out:
+    mix_ro_abort(&ro);
+    if (ret != EVOTE_OK)
+        mix_gens_free(g);
+    return ret;
+}
+
+evote_err_t mix_gens_next(mix_gens *g, mix_pt *h, size_t n) {
+    evote_err_t ret = EVOTE_OK;
+    size_t got = 0;
+    ENSURE(n <= g->left, EVOTE_ERR_INTERNAL, "generators: %zu asked, %zu left", n, g->left);
     while (got < n) {
-        /* about half the candidates are valid: ask for a little over twice
-         * what is still missing, so the last batch is not a full one */
-        size_t m = 2 * (n - got) + 64 < batch ? 2 * (n - got) + 64 : batch;
-        GUARD(mix_prg_bytes(&prg, cand, m * clen));
-        for (size_t i = 0; i < m; i++)
-            if (bits % 8 != 0)
-                cand[i * clen] &= (uint8_t)(0xff >> (8 - bits % 8));
-        GUARD(mix_parallel(m, threads, gen_range, &job));
-        for (size_t i = 0; i < m && got < n; i++)
-            if (ok[i])
-                h[got++] = pts[i];
+        if (g->pos == g->m) {
+            /* about half the candidates are valid: ask for a little over
+             * twice what is still missing, so the last batch is not a
+             * full one */
+            size_t m = 2 * g->left + 64 < g->batch ? 2 * g->left + 64 : g->batch;
+            struct gen_job job = {g->cand, g->clen, g->pts, g->ok, g->bn};
+            GUARD(mix_prg_bytes(&g->prg, g->cand, m * g->clen));
+            for (size_t i = 0; i < m; i++)
+                if (g->bits % 8 != 0)
+                    g->cand[i * g->clen] &= (uint8_t)(0xff >> (8 - g->bits % 8));
+            GUARD(mix_parallel(m, g->threads, gen_range, &job));
+            g->pos = 0;
+            g->m = m;
+        }
+        for (; g->pos < g->m && got < n; g->pos++)
+            if (g->ok[g->pos]) {
+                h[got++] = g->pts[g->pos];
+                g->left--;
+            }
     }
 out:
-    mix_prg_free(&prg);
-    mix_ro_abort(&ro);
-    for (unsigned t = 0; t < 64; t++)
-        BN_CTX_free(bn[t]);
-    free(cand);
-    free(ok);
-    free(pts);
+    return ret;
+}
+
+void mix_gens_free(mix_gens *g) {
+    if (g == NULL)
+        return;
+    mix_prg_free(&g->prg);
+    for (unsigned t = 0; t < 64; t++) {
+        BN_CTX_free(g->bn[t]);
+        g->bn[t] = NULL;
+    }
+    free(g->cand);
+    free(g->ok);
+    free(g->pts);
+    g->cand = g->ok = NULL;
+    g->pts = NULL;
+}
+
+evote_err_t mix_generators(const uint8_t rho[32], uint32_t statdist, mix_pt *h, size_t n,
+                           unsigned threads) {
+    evote_err_t ret = EVOTE_OK;
+    mix_gens g;
+    GUARD(mix_gens_init(&g, rho, statdist, n, threads));
+    ret = mix_gens_next(&g, h, n);
+    mix_gens_free(&g);
+out:
     return ret;
 }
 

@@ -206,6 +206,29 @@ out:
     return ret;
 }
 
+evote_err_t evote_afile_pwrite(evote_afile_t *f, const void *data, size_t len,
+                               uint64_t off) {
+    evote_err_t ret = EVOTE_OK;
+    const uint8_t *p = data;
+    ENSURE(f != NULL && f->fd >= 0 && (data != NULL || len == 0) && off <= INT64_MAX,
+           EVOTE_ERR_ARG, "write file: bad argument");
+    while (len > 0) {
+        ssize_t w = pwrite(f->fd, p, len, (off_t)off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ENSURE(w > 0, EVOTE_ERR_IO, "write %s: %s", f->tmp, strerror(errno));
+        p += w;
+        off += (uint64_t)w;
+        len -= (size_t)w;
+    }
+out:
+    return ret;
+}
+
+int evote_afile_fd(const evote_afile_t *f) {
+    return f != NULL ? f->fd : -1;
+}
+
 evote_err_t evote_afile_commit(evote_afile_t *f) {
     evote_err_t ret = EVOTE_OK;
     ENSURE(f != NULL && f->fd >= 0, EVOTE_ERR_ARG, "write file: bad argument");

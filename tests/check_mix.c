@@ -446,7 +446,7 @@ static void roundtrip(size_t n) {
     evote_ct_t *in = make_list(n, x, pk), *out = NULL;
     size_t nout = 0;
     evote_mix_params_t *p = own_params(), *dp = NULL;
-    evote_mix_opts_t o = {0, false};
+    evote_mix_opts_t o = {.threads = 0};
     evote_mix_report_t rep;
     evt_tmpdir(dir, sizeof(dir));
     snprintf(chain, sizeof(chain), "%s/chain", dir);
@@ -582,21 +582,14 @@ START_TEST(test_wrong_permutation_refused) {
     evote_ct_t *in = make_list(n, x, pk);
     evote_mix_params_t *p = own_params();
     evote_mix_report_t rep;
-    mix_ctl w = {0};
     uint32_t wrong[10];
     evt_tmpdir(dir, sizeof(dir));
     snprintf(chain, sizeof(chain), "%s/chain", dir);
-    ck_assert_int_eq(mix_ctl_alloc(&w, n), EVOTE_OK);
-    for (size_t i = 0; i < n; i++) {
-        ck_assert_int_eq(mix_pt_from_compressed(&w.a[i], in[i].c1), EVOTE_OK);
-        ck_assert_int_eq(mix_pt_from_compressed(&w.b[i], in[i].c2), EVOTE_OK);
-    }
     ck_assert_int_eq(mix_random_permutation(wrong, n), EVOTE_OK);
-    ck_assert_int_eq(mix_run_party(p, pk, &w, 1, chain, NULL, wrong), EVOTE_OK);
+    ck_assert_int_eq(mix_run_common(p, pk, in, n, NULL, 1, chain, NULL, wrong), EVOTE_OK);
     ck_assert_int_eq(verify_chain(chain, pk, in, n, &rep), EVOTE_ERR_SHUFFLE_PROOF);
     ck_assert_uint_eq(rep.failed_party, 1);
     ck_assert_str_eq(rep.check, "PoS.F");
-    mix_ctl_free(&w);
     evote_mix_params_free(p);
     free(in);
     BN_free(x);

@@ -74,6 +74,8 @@ evote_mix_generators(const evote_mix_params_t *p, const uint8_t rho[EVOTE_HASH_L
 typedef struct {
     unsigned threads; /* 0 = all cores */
     bool progress;    /* progress with an estimate on stderr */
+    size_t chunk;     /* ciphertexts held in memory at a time; 0 = 65 536
+                         (about 45 MB); the files carry the rest */
 } evote_mix_opts_t;
 
 /*
