@@ -714,7 +714,8 @@ struct prove_job {
     const uint32_t *phic; /* permutation committed to (= phi when honest) */
     size_t j0;            /* first index of the chunk */
     const mix_pout *o;
-    mix_pt *pa, *pb;      /* stage 0: w' chunk; 2: B, B' chunk */
+    mix_pt *pa, *pb;      /* stage 0: w' chunk; 1: u chunk (pa); 2: B, B' chunk */
+    const mix_pt *sa, *sb; /* stage 0: w_φ(j) for the chunk, gathered */
     const mix_pt *h;      /* stage 1: generators of the chunk */
     const mix_sc *x, *y, *beta_x, *y_eps; /* stage 2 */
     int stage;
@@ -770,11 +771,10 @@ static evote_err_t prove_range(void *arg, size_t start, size_t end, unsigned tix
     struct prove_job *j = arg;
     evote_err_t ret = EVOTE_OK;
     const EC_GROUP *g = evote_ec_group();
-    const mix_fin *w = j->st->w;
     size_t n = j->st->n;
     mix_jp *J[2] = {NULL, NULL}, T;
     mix_ap a;
-    mix_pt src[2], tmp[PJ_CHUNK];
+    mix_pt src[2];
     mix_sc sc[PJ_CHUNK];
     EC_POINT *E = NULL;
     BIGNUM *k = NULL, *k2 = NULL, *bx = NULL, *by = NULL, *bz = NULL;
@@ -797,9 +797,8 @@ static evote_err_t prove_range(void *arg, size_t start, size_t end, unsigned tix
             size_t jx = s0 + i; /* index in the chunk */
             if (j->stage == 0) {
                 /* w'_j = w_φ(j) + (s_j·G, s_j·Y) */
-                uint32_t from = j->phi[j->j0 + jx];
-                GUARD(mix_fin_points(w, MIX_CTL_A(n), from, 1, &src[0]));
-                GUARD(mix_fin_points(w, MIX_CTL_B(n), from, 1, &src[1]));
+                src[0] = j->sa[jx];
+                src[1] = j->sb[jx];
                 ALLOC_GUARD(BN_bin2bn(sc[i].b, 32, k));
                 GUARD(mix_fb_mul_jp(NULL, &J[0][i], k, E, bx, by, bz, bn));
                 mix_ap_from_pt(&a, &src[0]);
@@ -839,11 +838,8 @@ static evote_err_t prove_range(void *arg, size_t start, size_t end, unsigned tix
                 GUARD(put_pts(f, MIX_CTL_B(n) + at, &j->pb[s0], m));
             }
         } else if (j->stage == 1) {
-            /* u is indexed by φc(j): convert, then scatter */
-            GUARD(mix_jps_to_pts(tmp, J[0], m));
-            for (size_t i = 0; i < m; i++)
-                GUARD(put_pts(j->o->u, MIX_PL_P(n) + U64(j->phic[j->j0 + s0 + i]) * MIX_PT_BT_LEN,
-                              &tmp[i], 1));
+            /* u is indexed by φc(j): the caller scatters the chunk */
+            GUARD(mix_jps_to_pts(&j->pa[s0], J[0], m));
         } else {
             uint64_t at = U64(j->j0 + s0) * MIX_PT_BT_LEN;
             GUARD(mix_jps_to_pts(&j->pa[s0], J[0], m));
@@ -911,7 +907,8 @@ out:
 
 /* The prover's chunk buffers (secrets among them: wiped). */
 struct pbuf {
-    mix_pt *pa, *pb, *h;
+    mix_pt *pa, *pb, *h, *sa, *sb;
+    mix_pair *pr;
     mix_sc *sc[11];
 };
 enum { PB_EPS, PB_E, PB_EP, PB_R, PB_S, PB_B, PB_BETA, PB_X, PB_Y, PB_BX, PB_YE };
@@ -920,6 +917,11 @@ static void pbuf_free(struct pbuf *b, size_t c) {
     free(b->pa);
     free(b->pb);
     free(b->h);
+    free(b->sa);
+    free(b->sb);
+    if (b->pr != NULL)
+        OPENSSL_cleanse(b->pr, c * sizeof(*b->pr)); /* the permutation */
+    free(b->pr);
     for (int k = 0; k < 11; k++) {
         if (b->sc[k] != NULL)
             OPENSSL_cleanse(b->sc[k], c * sizeof(mix_sc));
@@ -933,6 +935,9 @@ static evote_err_t pbuf_alloc(struct pbuf *b, size_t c) {
     ALLOC_GUARD(b->pa = malloc(c * sizeof(mix_pt)));
     ALLOC_GUARD(b->pb = malloc(c * sizeof(mix_pt)));
     ALLOC_GUARD(b->h = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->sa = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->sb = malloc(c * sizeof(mix_pt)));
+    ALLOC_GUARD(b->pr = malloc(c * sizeof(mix_pair)));
     for (int k = 0; k < 11; k++)
         ALLOC_GUARD(b->sc[k] = calloc(c, sizeof(mix_sc)));
 out:
@@ -1037,7 +1042,7 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const uint32_
     /* A. Shuffle: w'_j = ReEnc(w_φ(j), s_j); F' sums Σ ε_j·w'_j */
     GUARD(mix_fb_new(&fbY, &st->pk));
     job = (struct prove_job){st, &fbY, NULL, &sk, phi, phi_commit, 0, o, pb.pa, pb.pb,
-                             NULL, NULL, NULL, NULL, NULL, 0};
+                             pb.sa, pb.sb, NULL, NULL, NULL, NULL, NULL, 0};
     mix_jp_set_inf(&FA);
     mix_jp_set_inf(&FB);
     for (int c = 0; c < 2; c++) {
@@ -1048,6 +1053,12 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const uint32_
     }
     for (size_t j0 = 0; j0 < n; j0 += C) {
         size_t m = n - j0 < C ? n - j0 : C;
+        /* the chunk's sources, read in file order */
+        for (size_t k = 0; k < m; k++)
+            pb.pr[k] = (mix_pair){phi[j0 + k], (uint32_t)k};
+        mix_pairs_sort(pb.pr, m);
+        GUARD(mix_fin_gather(st->w, MIX_CTL_A(n), pb.pr, m, pb.sa));
+        GUARD(mix_fin_gather(st->w, MIX_CTL_B(n), pb.pr, m, pb.sb));
         job.j0 = j0;
         GUARD(mix_parallel(m, st->threads, prove_range, &job));
         GUARD(mix_sk_scalars(&sk, SK_EPS, j0, m, eps));
@@ -1072,6 +1083,10 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const uint32_
         GUARD(ro_pts(&ro, pb.h, m));
         job.j0 = j0;
         GUARD(mix_parallel(m, st->threads, prove_range, &job));
+        for (size_t k = 0; k < m; k++)
+            pb.pr[k] = (mix_pair){phi_commit[j0 + k], (uint32_t)k};
+        mix_pairs_sort(pb.pr, m);
+        GUARD(mix_afile_scatter(o->u, MIX_PL_P(n), pb.pr, m, pb.pa));
         GUARD(mix_sk_scalars(&sk, SK_EPS, j0, m, eps));
         GUARD(msm_add(&AP, pb.h, eps, m, st->threads));
         step(st, 0.3 + 0.2 * (double)(j0 + m) / (double)n);

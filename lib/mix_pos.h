@@ -143,6 +143,18 @@ evote_err_t mix_fin_read(const mix_fin *f, uint64_t off, void *buf, size_t len);
 evote_err_t mix_fin_points(const mix_fin *f, uint64_t off, size_t i0, size_t m, mix_pt *out);
 evote_err_t mix_fin_scalars(const mix_fin *f, uint64_t off, size_t i0, size_t m, mix_sc *out);
 
+/* Points wanted at (or written to) scattered indices: sorted by idx, pos
+ * says where in the caller's array each one goes (or comes from). One read
+ * or write per span of indices, not one per point. */
+typedef struct {
+    uint32_t idx, pos;
+} mix_pair;
+void mix_pairs_sort(mix_pair *p, size_t m);
+evote_err_t mix_fin_gather(const mix_fin *f, uint64_t off, const mix_pair *p, size_t m,
+                           mix_pt *out);
+evote_err_t mix_afile_scatter(evote_afile_t *af, uint64_t off, const mix_pair *p, size_t m,
+                              const mix_pt *in);
+
 /* What a whole file must hold, item by item, for mix_fin_walk. */
 enum { MIX_BT_NODE, MIX_BT_POINTS, MIX_BT_SCALARS };
 typedef struct {

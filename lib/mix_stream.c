@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,81 @@ evote_err_t mix_fin_scalars(const mix_fin *f, uint64_t off, size_t i0, size_t m,
                 goto out;
             }
         }
+    }
+out:
+    free(buf);
+    return ret;
+}
+
+/* ---- gather and scatter ------------------------------------------------------ */
+
+static int cmp_pair(const void *a, const void *b) {
+    const mix_pair *x = a, *y = b;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+void mix_pairs_sort(mix_pair *p, size_t m) {
+    qsort(p, m, sizeof(*p), cmp_pair);
+}
+
+#define SPAN_PTS 8192 /* points per read or write of a gather or scatter */
+
+evote_err_t mix_fin_gather(const mix_fin *f, uint64_t off, const mix_pair *p, size_t m,
+                           mix_pt *out) {
+    evote_err_t ret = EVOTE_OK;
+    uint8_t *buf = NULL;
+    ALLOC_GUARD(buf = malloc(SPAN_PTS * MIX_PT_BT_LEN));
+    for (size_t k = 0; k < m;) {
+        size_t first = p[k].idx, cnt = 0;
+        /* one read for the requests that fall in [first, first + SPAN_PTS) */
+        while (k + cnt < m && p[k + cnt].idx - first < SPAN_PTS)
+            cnt++;
+        size_t span = p[k + cnt - 1].idx - first + 1;
+        GUARD(mix_fin_read(f, off + U64(first) * MIX_PT_BT_LEN, buf, span * MIX_PT_BT_LEN));
+        for (size_t t = 0; t < cnt; t++) {
+            evote_bt_reader_t r;
+            evote_bt_reader_init(&r, buf + (p[k + t].idx - first) * MIX_PT_BT_LEN, MIX_PT_BT_LEN);
+            ret = mix_read_point(&r, &out[p[k + t].pos], NULL, NULL);
+            if (ret != EVOTE_OK) {
+                ret = element_fail(ret, p[k + t].idx);
+                goto out;
+            }
+        }
+        k += cnt;
+    }
+out:
+    free(buf);
+    return ret;
+}
+
+evote_err_t mix_afile_scatter(evote_afile_t *af, uint64_t off, const mix_pair *p, size_t m,
+                              const mix_pt *in) {
+    evote_err_t ret = EVOTE_OK;
+    uint8_t *buf = NULL;
+    mix_fin f;
+    ALLOC_GUARD(buf = malloc(SPAN_PTS * MIX_PT_BT_LEN));
+    GUARD(mix_fin_of_fd(&f, evote_afile_fd(af), "temporary file"));
+    for (size_t k = 0; k < m;) {
+        size_t first = p[k].idx, cnt = 0;
+        while (k + cnt < m && p[k + cnt].idx - first < SPAN_PTS)
+            cnt++;
+        size_t span = p[k + cnt - 1].idx - first + 1;
+        /* read what is there (holes read as 0) unless every slot is new */
+        uint64_t at = off + U64(first) * MIX_PT_BT_LEN, have = 0;
+        if (span != cnt) {
+            struct stat stt;
+            ENSURE(fstat(f.fd, &stt) == 0, EVOTE_ERR_IO, "cannot stat a temporary file");
+            have = (uint64_t)stt.st_size > at ? (uint64_t)stt.st_size - at : 0;
+            if (have > U64(span) * MIX_PT_BT_LEN)
+                have = U64(span) * MIX_PT_BT_LEN;
+            memset(buf + have, 0, span * MIX_PT_BT_LEN - (size_t)have);
+            if (have > 0)
+                GUARD(mix_fin_read(&f, at, buf, (size_t)have));
+        }
+        for (size_t t = 0; t < cnt; t++)
+            mix_point_bytes(buf + (p[k + t].idx - first) * MIX_PT_BT_LEN, &in[p[k + t].pos]);
+        GUARD(evote_afile_pwrite(af, buf, span * MIX_PT_BT_LEN, at));
+        k += cnt;
     }
 out:
     free(buf);
@@ -266,6 +342,13 @@ evote_err_t mix_fin_walk_ctl(const mix_fin *f, size_t n, mix_ro *ro) {
 
 /* ---- secret scalar streams ----------------------------------------------------- */
 
+static EVP_CIPHER *g_aes;
+static pthread_once_t g_aes_once = PTHREAD_ONCE_INIT;
+
+static void aes_fetch(void) {
+    g_aes = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
+}
+
 evote_err_t mix_sk_init(mix_sk *k) {
     if (RAND_priv_bytes(k->key, sizeof(k->key)) != 1)
         return evote_fail_ossl(EVOTE_ERR_RANDOM, "RAND_priv_bytes");
@@ -324,8 +407,10 @@ evote_err_t mix_sk_scalars(const mix_sk *k, uint32_t label, size_t i0, size_t m,
     evote_put_u32be(iv, label);
     evote_put_u32be(iv + 8, (uint32_t)((U64(i0) * 4) >> 32));
     evote_put_u32be(iv + 12, (uint32_t)(U64(i0) * 4));
+    pthread_once(&g_aes_once, aes_fetch);
+    ENSURE(g_aes != NULL, EVOTE_ERR_INTERNAL, "AES-256-CTR not available");
     ALLOC_GUARD(c = EVP_CIPHER_CTX_new());
-    OSSL_GUARD(EVP_EncryptInit_ex2(c, EVP_aes_256_ctr(), k->key, iv, NULL));
+    OSSL_GUARD(EVP_EncryptInit_ex2(c, g_aes, k->key, iv, NULL));
     for (size_t t0 = 0; t0 < m; t0 += 64) {
         size_t b = m - t0 < 64 ? m - t0 : 64;
         OSSL_GUARD(EVP_EncryptUpdate(c, ks, &olen, zero, (int)(b * 64)));
