@@ -16,8 +16,13 @@
 #define FIX20 EVOTE_SHARED_DIR "/vectors/verificatum/p256-shuffle-n20"
 #define FIX1000 EVOTE_SHARED_DIR "/vectors/verificatum/p256-shuffle-n1000"
 
+/* Indices the verifier holds at a time (0: the default, one chunk for the
+ * fixtures); tests set it to cross chunk boundaries. */
+static size_t g_chunk;
+
 static evote_err_t verify_fixture(const char *root, evote_mix_report_t *rep) {
     char pi[4096], dir[4096];
+    evote_mix_opts_t o = {.chunk = g_chunk};
     evote_mix_params_t *p = NULL;
     snprintf(pi, sizeof(pi), "%s/protInfo.xml", root);
     snprintf(dir, sizeof(dir), "%s/default", root);
@@ -26,7 +31,7 @@ static evote_err_t verify_fixture(const char *root, evote_mix_report_t *rep) {
         snprintf(rep->file, sizeof(rep->file), "protInfo.xml");
         return rv;
     }
-    rv = evote_mix_verify_dir(p, dir, NULL, NULL, 0, NULL, rep, NULL, NULL);
+    rv = evote_mix_verify_dir(p, dir, NULL, NULL, 0, &o, rep, NULL, NULL);
     evote_mix_params_free(p);
     return rv;
 }
@@ -43,6 +48,100 @@ START_TEST(test_fixture_n1000) {
     evote_mix_report_t rep;
     ck_assert_msg(verify_fixture(FIX1000, &rep) == EVOTE_OK, "%s", evote_err_detail());
     ck_assert_uint_eq(rep.n, 1000);
+}
+END_TEST
+
+START_TEST(test_fixture_chunked) {
+    /* Verificatum's proofs verified a chunk at a time: chunk sizes that
+     * divide N, that do not, of 1, and of N − 1 */
+    static const size_t c20[] = {1, 3, 19, 20}, c1000[] = {64, 999};
+    evote_mix_report_t rep;
+    for (size_t k = 0; k < 4; k++) {
+        g_chunk = c20[k];
+        ck_assert_msg(verify_fixture(FIX20, &rep) == EVOTE_OK, "chunk %zu: %s", g_chunk,
+                      evote_err_detail());
+    }
+    for (size_t k = 0; k < 2; k++) {
+        g_chunk = c1000[k];
+        ck_assert_msg(verify_fixture(FIX1000, &rep) == EVOTE_OK, "chunk %zu: %s", g_chunk,
+                      evote_err_detail());
+    }
+    g_chunk = 0;
+}
+END_TEST
+
+START_TEST(test_generator_stream) {
+    /* taken a chunk at a time, the generators are the same points */
+    uint8_t rho[32];
+    mix_pt all[100], part[100];
+    static const size_t steps[] = {1, 7, 33, 100};
+    memset(rho, 0x5a, sizeof(rho));
+    ck_assert_int_eq(mix_generators(rho, 100, all, 100, 1), EVOTE_OK);
+    for (size_t k = 0; k < 4; k++) {
+        mix_gens g;
+        memset(part, 0, sizeof(part));
+        ck_assert_int_eq(mix_gens_init(&g, rho, 100, 100, 2), EVOTE_OK);
+        for (size_t i = 0; i < 100; i += steps[k]) {
+            size_t m = 100 - i < steps[k] ? 100 - i : steps[k];
+            ck_assert_int_eq(mix_gens_next(&g, part + i, m), EVOTE_OK);
+        }
+        ck_assert_int_ne(mix_gens_next(&g, part, 1), EVOTE_OK); /* no 101st */
+        mix_gens_free(&g);
+        ck_assert_int_eq(memcmp(all, part, sizeof(all)), 0);
+    }
+}
+END_TEST
+
+START_TEST(test_secret_streams) {
+    /* mix_sk: scalar i is the same however it is asked for, in [1, n−1],
+     * and streams of other labels and keys differ */
+    mix_sk k1, k2;
+    mix_sc a[300], b[300], one;
+    BIGNUM *x = BN_new();
+    ck_assert_int_eq(mix_sk_init(&k1), EVOTE_OK);
+    ck_assert_int_eq(mix_sk_init(&k2), EVOTE_OK);
+    ck_assert_int_eq(mix_sk_scalars(&k1, 3, 5, 300, a), EVOTE_OK);
+    for (size_t i = 0; i < 300; i += 37) {
+        ck_assert_int_eq(mix_sk_scalars(&k1, 3, 5 + i, 1, &one), EVOTE_OK);
+        ck_assert_int_eq(memcmp(&one, &a[i], sizeof(one)), 0);
+    }
+    ck_assert_int_eq(mix_sk_scalars(&k1, 3, 5 + 64, 100, b), EVOTE_OK);
+    ck_assert_int_eq(memcmp(b, a + 64, 100 * sizeof(*b)), 0);
+    for (size_t i = 0; i < 300; i++) {
+        ck_assert_ptr_nonnull(BN_bin2bn(a[i].b, 32, x));
+        ck_assert(!BN_is_zero(x));
+        ck_assert_int_lt(BN_cmp(x, evote_ec_order()), 0);
+    }
+    ck_assert_int_eq(mix_sk_scalars(&k1, 4, 5, 300, b), EVOTE_OK);
+    ck_assert_int_ne(memcmp(a, b, sizeof(a)), 0);
+    ck_assert_int_eq(mix_sk_scalars(&k2, 3, 5, 300, b), EVOTE_OK);
+    ck_assert_int_ne(memcmp(a, b, sizeof(a)), 0);
+    mix_sk_wipe(&k1);
+    mix_sk_wipe(&k2);
+    uint8_t z[32] = {0};
+    ck_assert_int_eq(memcmp(k1.key, z, 32), 0);
+    BN_free(x);
+}
+END_TEST
+
+START_TEST(test_file_changed_refused) {
+    /* a file written to between the verifier's passes is refused */
+    char dir[256], path[300];
+    mix_fin f;
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/x.bt", dir);
+    evt_write(path, "abcd", 4);
+    ck_assert_int_eq(mix_fin_open(&f, path, "x.bt"), EVOTE_OK);
+    ck_assert_int_eq(mix_fin_unchanged(&f), EVOTE_OK);
+    usleep(20000);
+    FILE *fp = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(fputc('z', fp), 'z');
+    fclose(fp);
+    ck_assert_int_eq(mix_fin_unchanged(&f), EVOTE_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(evote_err_detail(), "x.bt: changed"));
+    mix_fin_close(&f);
+    evt_rmrf(dir);
 }
 END_TEST
 
@@ -306,7 +405,9 @@ START_TEST(test_fixture_byte_flips_refused) {
             flip(path, positions[k], mask);
             evote_mix_report_t rep;
             memset(&rep, 0, sizeof(rep));
+            g_chunk = k % 3 == 0 ? 0 : k % 3 == 1 ? 1 : 7; /* also across chunks */
             evote_err_t rv = verify_fixture(root, &rep);
+            g_chunk = 0;
             ck_assert_msg(rv != EVOTE_OK, "flip at %s:%zu accepted", fixture_files[f],
                           positions[k]);
             /* the refusal names the file that was changed (the copies of the
@@ -439,14 +540,16 @@ static evote_mix_params_t *own_params(void) {
     return p;
 }
 
-static void roundtrip(size_t n) {
+static void roundtrip_chunks(size_t n, size_t c1, size_t c2) {
     char dir[256], chain[300];
     uint8_t pk[33];
     BIGNUM *x = BN_new();
     evote_ct_t *in = make_list(n, x, pk), *out = NULL;
     size_t nout = 0;
     evote_mix_params_t *p = own_params(), *dp = NULL;
-    evote_mix_opts_t o = {.threads = 0};
+    /* party 1 proves with chunk c1, is verified with c2, and the reverse
+     * for party 2: the proof does not depend on how it was cut */
+    evote_mix_opts_t o = {.chunk = c1}, o2 = {.chunk = c2};
     evote_mix_report_t rep;
     evt_tmpdir(dir, sizeof(dir));
     snprintf(chain, sizeof(chain), "%s/chain", dir);
@@ -456,7 +559,7 @@ static void roundtrip(size_t n) {
     char pi[400];
     snprintf(pi, sizeof(pi), "%s/protInfo.xml", chain);
     ck_assert_int_eq(evote_mix_params_read(&dp, pi), EVOTE_OK);
-    ck_assert_msg(evote_mix_verify_dir(dp, chain, pk, in, n, &o, &rep, &out, &nout) ==
+    ck_assert_msg(evote_mix_verify_dir(dp, chain, pk, in, n, &o2, &rep, &out, &nout) ==
                       EVOTE_OK,
                   "n=%zu: %s", n, evote_err_detail());
     ck_assert_uint_eq(nout, n);
@@ -465,7 +568,7 @@ static void roundtrip(size_t n) {
     free(out);
     evote_mix_params_free(dp);
     /* second party extends the chain */
-    ck_assert_msg(evote_mix_run(p, pk, NULL, 0, 2, chain, &o) == EVOTE_OK, "%s",
+    ck_assert_msg(evote_mix_run(p, pk, NULL, 0, 2, chain, &o2) == EVOTE_OK, "%s",
                   evote_err_detail());
     ck_assert_int_eq(evote_mix_params_read(&dp, pi), EVOTE_OK);
     ck_assert_msg(evote_mix_verify_dir(dp, chain, pk, in, n, &o, &rep, &out, &nout) ==
@@ -484,6 +587,16 @@ static void roundtrip(size_t n) {
     BN_free(x);
     evt_rmrf(dir);
 }
+
+static void roundtrip(size_t n) {
+    roundtrip_chunks(n, 0, 0);
+}
+
+START_TEST(test_roundtrip_chunked) {
+    static const size_t c[][2] = {{1, 7}, {3, 20}, {7, 1}, {19, 2}};
+    roundtrip_chunks(20, c[_i][0], c[_i][1]);
+}
+END_TEST
 
 START_TEST(test_roundtrip_small) {
     static const size_t ns[] = {1, 2, 3, 10};
@@ -590,6 +703,16 @@ START_TEST(test_wrong_permutation_refused) {
     ck_assert_int_eq(verify_chain(chain, pk, in, n, &rep), EVOTE_ERR_SHUFFLE_PROOF);
     ck_assert_uint_eq(rep.failed_party, 1);
     ck_assert_str_eq(rep.check, "PoS.F");
+    /* the same with prover and verifier working 3 indices at a time */
+    {
+        evote_mix_opts_t o3 = {.chunk = 3};
+        char chain3[320];
+        snprintf(chain3, sizeof(chain3), "%s/chain3", dir);
+        ck_assert_int_eq(mix_run_common(p, pk, in, n, NULL, 1, chain3, &o3, wrong), EVOTE_OK);
+        ck_assert_int_eq(evote_mix_verify_dir(p, chain3, pk, in, n, &o3, &rep, NULL, NULL),
+                         EVOTE_ERR_SHUFFLE_PROOF);
+        ck_assert_str_eq(rep.check, "PoS.F");
+    }
     evote_mix_params_free(p);
     free(in);
     BN_free(x);
@@ -1208,6 +1331,10 @@ static Suite *mix_suite(void) {
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_fixture_n20);
     tcase_add_test(tc, test_fixture_n1000);
+    tcase_add_test(tc, test_fixture_chunked);
+    tcase_add_test(tc, test_generator_stream);
+    tcase_add_test(tc, test_secret_streams);
+    tcase_add_test(tc, test_file_changed_refused);
     tcase_add_test(tc, test_prefix_and_generators_kat);
     tcase_add_test(tc, test_fixture_under_other_sid_refused);
     tcase_add_test(tc, test_protinfo_refusals);
@@ -1216,6 +1343,7 @@ static Suite *mix_suite(void) {
     tcase_add_test(tc, test_fixture_truncations_refused);
     tcase_add_loop_test(tc, test_roundtrip_small, 0, 4);
     tcase_add_test(tc, test_roundtrip_100);
+    tcase_add_loop_test(tc, test_roundtrip_chunked, 0, 4);
     tcase_add_test(tc, test_other_input_key_commitment_refused);
     tcase_add_test(tc, test_other_public_key_refused);
     tcase_add_test(tc, test_other_permutation_commitment_refused);
