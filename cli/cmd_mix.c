@@ -10,7 +10,8 @@
 static void usage_mix(FILE *f) {
     fprintf(f,
             "usage: evote mix --manifest MANIFEST --contest ID --public-key PK.pem\n"
-            "                 --party K --in LIST.bt --out CHAINDIR [--threads T] [--quiet]\n\n"
+            "                 --party K --in LIST.bt --out CHAINDIR [--threads T]\n"
+            "                 [--chunk C] [--quiet]\n\n"
             "Run mix party K (1, 2, ...) of the contest's mix chain: re-encrypt and\n"
             "secretly permute its input and append a Terelius-Wikstrom proof of\n"
             "shuffle in Verificatum's format to CHAINDIR (docs/PROTOCOL.md 14).\n"
@@ -18,14 +19,16 @@ static void usage_mix(FILE *f) {
             "creates CHAINDIR; party K > 1 first verifies every party of CHAINDIR\n"
             "from LIST.bt, refuses (naming the party and the check) if anything\n"
             "fails, and mixes the verified output of party K-1. Progress goes to\n"
-            "stderr when it is a terminal; --quiet silences it.\n");
+            "stderr when it is a terminal; --quiet silences it. --chunk C: how many\n"
+            "ciphertexts are held in memory at a time (default 65536, about 45 MB;\n"
+            "the chain's files hold the rest).\n");
 }
 
 static void usage_verify(FILE *f) {
     fprintf(f,
             "usage: evote mix verify --manifest MANIFEST --contest ID --public-key PK.pem\n"
-            "                        --in LIST.bt [--final OUT.bt] [--threads T] [--quiet]\n"
-            "                        CHAINDIR\n"
+            "                        --in LIST.bt [--final OUT.bt] [--threads T]\n"
+            "                        [--chunk C] [--quiet] CHAINDIR\n"
             "       evote mix verify --protinfo protInfo.xml [--final OUT.bt] PROOFDIR\n\n"
             "Check every party of a mix chain in order, from the input list to the\n"
             "final output, and print which party and which check fails. The second\n"
@@ -36,6 +39,7 @@ static void usage_verify(FILE *f) {
 struct mix_args {
     const char *manifest, *contest, *pubkey, *in, *out, *protinfo, *final;
     unsigned party, threads;
+    size_t chunk;
     bool quiet;
 };
 
@@ -47,6 +51,7 @@ static int parse(int argc, char **argv, struct mix_args *a, bool verify) {
         {"in", required_argument, NULL, 'i'},
         {"out", required_argument, NULL, 'o'},      {"party", required_argument, NULL, 'p'},
         {"threads", required_argument, NULL, 't'},  {"quiet", no_argument, NULL, 'q'},
+        {"chunk", required_argument, NULL, 'C'},
         {"protinfo", required_argument, NULL, 'P'}, {"final", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     int c;
@@ -73,6 +78,13 @@ static int parse(int argc, char **argv, struct mix_args *a, bool verify) {
             a->threads = (unsigned)strtoul(optarg, &end, 10);
             if (*end != '\0') {
                 fprintf(stderr, "evote mix: --threads must be a number\n");
+                return 2;
+            }
+            break;
+        case 'C':
+            a->chunk = (size_t)strtoull(optarg, &end, 10);
+            if (*end != '\0' || optarg[0] == '-' || a->chunk < 1 || a->chunk > (1u << 24)) {
+                fprintf(stderr, "evote mix: --chunk must be 1 to 16777216\n");
                 return 2;
             }
             break;
@@ -128,7 +140,7 @@ int cmd_mix(int argc, char **argv) {
     if ((rc = session(&a, &p, pk)) != 0)
         return rc;
     rc = 1;
-    evote_mix_opts_t o = {.threads = a.threads, .progress = !a.quiet};
+    evote_mix_opts_t o = {.threads = a.threads, .progress = !a.quiet, .chunk = a.chunk};
     (void)n;
     rv = evote_mix_run_file(p, pk, a.in, a.party, a.out, &o);
     if (rv != EVOTE_OK) {
@@ -174,7 +186,7 @@ int cmd_mix_verify(int argc, char **argv) {
         cli_fail(rv, "input list");
         goto out;
     }
-    evote_mix_opts_t o = {.threads = a.threads, .progress = !a.quiet};
+    evote_mix_opts_t o = {.threads = a.threads, .progress = !a.quiet, .chunk = a.chunk};
     rv = evote_mix_verify_dir(p, dir, vmn ? NULL : pk, in, n, &o, &rep, &fin, &nfin);
     if (rv != EVOTE_OK) {
         if (rep.failed_party > 0)

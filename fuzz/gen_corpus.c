@@ -211,11 +211,10 @@ int main(int argc, char **argv) {
         free(b);
         evote_buf_free(&bt);
 
-        {
-            mix_out mo = {{0}, NULL}; /* buffer only */
-            OK(mix_points_serialize(pts, 2, &mo));
-            bt = mo.b;
-        }
+        /* the chain files' fixed layout (docs/PROTOCOL.md §14.8), N = 2 */
+        OK(evote_bt_put_node(&bt, 2));
+        OK(mix_put_point(&bt, &pts[0]));
+        OK(mix_put_point(&bt, &pts[1]));
         b = malloc(bt.len + 2);
         b[0] = 1;
         b[1] = 1;
@@ -224,16 +223,20 @@ int main(int argc, char **argv) {
         free(b);
         evote_buf_free(&bt);
 
-        mix_commit c;
-        OK(mix_commit_alloc(&c, 2));
-        c.B[0] = pts[0], c.B[1] = pts[1], c.Bp[0] = pts[2], c.Bp[1] = pts[3];
-        c.Ap = pts[0], c.Cp = pts[1], c.Dp = pts[2], c.Fpa = pts[3], c.Fpb = pts[0];
-        {
-            mix_out mo = {{0}, NULL}; /* buffer only */
-            OK(mix_commit_serialize(&c, 2, &mo));
-            bt = mo.b;
-        }
-        mix_commit_free(&c);
+        /* node(node(B), A', node(B'), C', D', node(F'a, F'b)) */
+        OK(evote_bt_put_node(&bt, 6));
+        OK(evote_bt_put_node(&bt, 2));
+        OK(mix_put_point(&bt, &pts[0]));
+        OK(mix_put_point(&bt, &pts[1]));
+        OK(mix_put_point(&bt, &pts[0]));
+        OK(evote_bt_put_node(&bt, 2));
+        OK(mix_put_point(&bt, &pts[2]));
+        OK(mix_put_point(&bt, &pts[3]));
+        OK(mix_put_point(&bt, &pts[1]));
+        OK(mix_put_point(&bt, &pts[2]));
+        OK(evote_bt_put_node(&bt, 2));
+        OK(mix_put_point(&bt, &pts[3]));
+        OK(mix_put_point(&bt, &pts[0]));
         b = malloc(bt.len + 2);
         b[0] = 2;
         b[1] = 1;
@@ -242,18 +245,23 @@ int main(int argc, char **argv) {
         free(b);
         evote_buf_free(&bt);
 
-        mix_reply r;
-        OK(mix_reply_alloc(&r, 2));
+        /* node(k_A, node(k_B), k_C, k_D, node(k_E), k_F) */
+        mix_sc k1, k7;
         for (int i = 0; i < 32; i++) {
-            r.kA.b[i] = r.kC.b[i] = r.kD.b[i] = r.kF.b[i] = (uint8_t)i;
-            r.kB[0].b[i] = r.kB[1].b[i] = r.kE[0].b[i] = r.kE[1].b[i] = (uint8_t)(i * 7);
+            k1.b[i] = (uint8_t)i;
+            k7.b[i] = (uint8_t)(i * 7);
         }
-        {
-            mix_out mo = {{0}, NULL}; /* buffer only */
-            OK(mix_reply_serialize(&r, 2, &mo));
-            bt = mo.b;
-        }
-        mix_reply_free(&r);
+        OK(evote_bt_put_node(&bt, 6));
+        OK(mix_put_scalar(&bt, &k1));
+        OK(evote_bt_put_node(&bt, 2));
+        OK(mix_put_scalar(&bt, &k7));
+        OK(mix_put_scalar(&bt, &k7));
+        OK(mix_put_scalar(&bt, &k1));
+        OK(mix_put_scalar(&bt, &k1));
+        OK(evote_bt_put_node(&bt, 2));
+        OK(mix_put_scalar(&bt, &k7));
+        OK(mix_put_scalar(&bt, &k7));
+        OK(mix_put_scalar(&bt, &k1));
         b = malloc(bt.len + 2);
         b[0] = 3;
         b[1] = 1;

@@ -17,233 +17,6 @@
 #define MIX_FILE_MAX ((size_t)EVOTE_CTLIST_MAX * 200)
 #define PATH_CAP 4096
 
-/* ---- containers ---------------------------------------------------------- */
-
-evote_err_t mix_ctl_alloc(mix_ctl *c, size_t n) {
-    evote_err_t ret = EVOTE_OK;
-    c->n = n;
-    c->a = c->b = NULL;
-    ALLOC_GUARD(c->a = calloc(n ? n : 1, sizeof(mix_pt)));
-    ALLOC_GUARD(c->b = calloc(n ? n : 1, sizeof(mix_pt)));
-out:
-    if (ret != EVOTE_OK)
-        mix_ctl_free(c);
-    return ret;
-}
-
-void mix_ctl_free(mix_ctl *c) {
-    if (c == NULL)
-        return;
-    free(c->a);
-    free(c->b);
-    c->a = c->b = NULL;
-    c->n = 0;
-}
-
-evote_err_t mix_commit_alloc(mix_commit *c, size_t n) {
-    evote_err_t ret = EVOTE_OK;
-    memset(c, 0, sizeof(*c));
-    ALLOC_GUARD(c->B = calloc(n, sizeof(mix_pt)));
-    ALLOC_GUARD(c->Bp = calloc(n, sizeof(mix_pt)));
-out:
-    if (ret != EVOTE_OK)
-        mix_commit_free(c);
-    return ret;
-}
-
-void mix_commit_free(mix_commit *c) {
-    if (c == NULL)
-        return;
-    free(c->B);
-    free(c->Bp);
-    c->B = c->Bp = NULL;
-}
-
-evote_err_t mix_reply_alloc(mix_reply *r, size_t n) {
-    evote_err_t ret = EVOTE_OK;
-    memset(r, 0, sizeof(*r));
-    ALLOC_GUARD(r->kB = calloc(n, sizeof(mix_sc)));
-    ALLOC_GUARD(r->kE = calloc(n, sizeof(mix_sc)));
-out:
-    if (ret != EVOTE_OK)
-        mix_reply_free(r);
-    return ret;
-}
-
-void mix_reply_free(mix_reply *r) {
-    if (r == NULL)
-        return;
-    free(r->kB);
-    free(r->kE);
-    r->kB = r->kE = NULL;
-}
-
-/* ---- byte-tree files ---------------------------------------------------------- */
-
-evote_err_t mix_ctl_parse(const uint8_t *data, size_t len, mix_ctl *out) {
-    evote_err_t ret = EVOTE_OK;
-    evote_bt_reader_t r, peek;
-    uint32_t top, na;
-    memset(out, 0, sizeof(*out));
-    evote_bt_reader_init(&r, data, len);
-    GUARD(evote_bt_read_node(&r, &top));
-    ENSURE(top == 2, EVOTE_ERR_BYTETREE, "ciphertext list: top node has %u children", top);
-    peek = r;
-    GUARD(evote_bt_read_node(&peek, &na));
-    ENSURE(na >= 1 && na <= EVOTE_CTLIST_MAX, EVOTE_ERR_BYTETREE,
-           "ciphertext list: %u ciphertexts is out of range", na);
-    GUARD(mix_ctl_alloc(out, na));
-    GUARD(mix_read_points(&r, out->a, na));
-    GUARD(mix_read_points(&r, out->b, na));
-    GUARD(evote_bt_read_end(&r));
-out:
-    if (ret != EVOTE_OK)
-        mix_ctl_free(out);
-    return ret;
-}
-
-evote_err_t mix_out_flush(mix_out *o, bool all) {
-    evote_err_t ret = EVOTE_OK;
-    if (o->f != NULL && o->b.len > 0 && (all || o->b.len >= MIX_OUT_CHUNK)) {
-        GUARD(evote_afile_write(o->f, o->b.data, o->b.len));
-        o->b.len = 0;
-    }
-out:
-    return ret;
-}
-
-evote_err_t mix_ctl_serialize(const mix_ctl *c, mix_out *o) {
-    evote_err_t ret = EVOTE_OK;
-    GUARD(evote_bt_put_node(&o->b, 2));
-    GUARD(mix_points_serialize(c->a, c->n, o));
-    GUARD(mix_points_serialize(c->b, c->n, o));
-out:
-    return ret;
-}
-
-evote_err_t mix_points_parse(const uint8_t *data, size_t len, size_t n, mix_pt *out) {
-    evote_err_t ret = EVOTE_OK;
-    evote_bt_reader_t r;
-    evote_bt_reader_init(&r, data, len);
-    GUARD(mix_read_points(&r, out, n));
-    GUARD(evote_bt_read_end(&r));
-out:
-    return ret;
-}
-
-evote_err_t mix_points_serialize(const mix_pt *p, size_t n, mix_out *o) {
-    evote_err_t ret = EVOTE_OK;
-    GUARD(evote_bt_put_node(&o->b, (uint32_t)n));
-    for (size_t i = 0; i < n; i++) {
-        GUARD(mix_put_point(&o->b, &p[i]));
-        GUARD(mix_out_flush(o, false));
-    }
-out:
-    return ret;
-}
-
-evote_err_t mix_commit_parse(const uint8_t *data, size_t len, size_t n, mix_commit *c) {
-    evote_err_t ret = EVOTE_OK;
-    evote_bt_reader_t r;
-    uint32_t k;
-    EC_POINT *tmp = NULL;
-    BN_CTX *bn = NULL;
-    ALLOC_GUARD(tmp = EC_POINT_new(evote_ec_group()));
-    ALLOC_GUARD(bn = BN_CTX_new());
-    evote_bt_reader_init(&r, data, len);
-    GUARD(evote_bt_read_node(&r, &k));
-    ENSURE(k == 6, EVOTE_ERR_BYTETREE, "commitment has %u parts, expected 6", k);
-    GUARD(mix_read_points(&r, c->B, n));
-    GUARD(mix_read_point(&r, &c->Ap, tmp, bn));
-    GUARD(mix_read_points(&r, c->Bp, n));
-    GUARD(mix_read_point(&r, &c->Cp, tmp, bn));
-    GUARD(mix_read_point(&r, &c->Dp, tmp, bn));
-    GUARD(evote_bt_read_node(&r, &k));
-    ENSURE(k == 2, EVOTE_ERR_BYTETREE, "F' has %u parts, expected 2", k);
-    GUARD(mix_read_point(&r, &c->Fpa, tmp, bn));
-    GUARD(mix_read_point(&r, &c->Fpb, tmp, bn));
-    GUARD(evote_bt_read_end(&r));
-out:
-    EC_POINT_free(tmp);
-    BN_CTX_free(bn);
-    return ret;
-}
-
-evote_err_t mix_commit_serialize(const mix_commit *c, size_t n, mix_out *o) {
-    evote_err_t ret = EVOTE_OK;
-    GUARD(evote_bt_put_node(&o->b, 6));
-    GUARD(mix_points_serialize(c->B, n, o));
-    GUARD(mix_put_point(&o->b, &c->Ap));
-    GUARD(mix_points_serialize(c->Bp, n, o));
-    GUARD(mix_put_point(&o->b, &c->Cp));
-    GUARD(mix_put_point(&o->b, &c->Dp));
-    GUARD(evote_bt_put_node(&o->b, 2));
-    GUARD(mix_put_point(&o->b, &c->Fpa));
-    GUARD(mix_put_point(&o->b, &c->Fpb));
-out:
-    return ret;
-}
-
-static evote_err_t read_scalars(evote_bt_reader_t *r, mix_sc *out, size_t n) {
-    evote_err_t ret = EVOTE_OK;
-    uint32_t k;
-    GUARD(evote_bt_read_node(r, &k));
-    ENSURE(k == n, EVOTE_ERR_BYTETREE, "%u scalars, expected %zu", k, n);
-    for (size_t i = 0; i < n; i++) {
-        ret = mix_read_scalar(r, &out[i]);
-        if (ret != EVOTE_OK) {
-            char d[256];
-            snprintf(d, sizeof(d), "%s", evote_err_detail());
-            ret = evote_fail(ret, "scalar %zu: %s", i, d);
-            goto out;
-        }
-    }
-out:
-    return ret;
-}
-
-evote_err_t mix_reply_parse(const uint8_t *data, size_t len, size_t n, mix_reply *rp) {
-    evote_err_t ret = EVOTE_OK;
-    evote_bt_reader_t r;
-    uint32_t k;
-    evote_bt_reader_init(&r, data, len);
-    GUARD(evote_bt_read_node(&r, &k));
-    ENSURE(k == 6, EVOTE_ERR_BYTETREE, "reply has %u parts, expected 6", k);
-    GUARD(mix_read_scalar(&r, &rp->kA));
-    GUARD(read_scalars(&r, rp->kB, n));
-    GUARD(mix_read_scalar(&r, &rp->kC));
-    GUARD(mix_read_scalar(&r, &rp->kD));
-    GUARD(read_scalars(&r, rp->kE, n));
-    GUARD(mix_read_scalar(&r, &rp->kF));
-    GUARD(evote_bt_read_end(&r));
-out:
-    return ret;
-}
-
-static evote_err_t scalars_serialize(const mix_sc *k, size_t n, mix_out *o) {
-    evote_err_t ret = EVOTE_OK;
-    GUARD(evote_bt_put_node(&o->b, (uint32_t)n));
-    for (size_t i = 0; i < n; i++) {
-        GUARD(mix_put_scalar(&o->b, &k[i]));
-        GUARD(mix_out_flush(o, false));
-    }
-out:
-    return ret;
-}
-
-evote_err_t mix_reply_serialize(const mix_reply *r, size_t n, mix_out *o) {
-    evote_err_t ret = EVOTE_OK;
-    GUARD(evote_bt_put_node(&o->b, 6));
-    GUARD(mix_put_scalar(&o->b, &r->kA));
-    GUARD(scalars_serialize(r->kB, n, o));
-    GUARD(mix_put_scalar(&o->b, &r->kC));
-    GUARD(mix_put_scalar(&o->b, &r->kD));
-    GUARD(scalars_serialize(r->kE, n, o));
-    GUARD(mix_put_scalar(&o->b, &r->kF));
-out:
-    return ret;
-}
-
 /* ---- directory helpers ---------------------------------------------------------- */
 
 static evote_err_t path_join(char *out, const char *dir, const char *name) {
@@ -257,24 +30,6 @@ static evote_err_t write_text(const char *dir, const char *name, const char *tex
     char p[PATH_CAP];
     evote_err_t ret = path_join(p, dir, name);
     return ret != EVOTE_OK ? ret : evote_write_file_atomic(p, text, strlen(text), false, false);
-}
-
-/* A byte-tree file of the chain, streamed through o (mix_out) into a
- * temporary file and renamed into place by out_commit only when whole. */
-static evote_err_t out_open(mix_out *o, const char *dir, const char *name) {
-    char p[PATH_CAP];
-    evote_err_t ret = path_join(p, dir, name);
-    o->b.len = 0;
-    return ret != EVOTE_OK ? ret : evote_afile_open(&o->f, p, false, false);
-}
-
-static evote_err_t out_commit(mix_out *o) {
-    evote_err_t ret = mix_out_flush(o, true);
-    if (ret != EVOTE_OK)
-        return ret; /* o->f stays open: the caller's clean-up removes it */
-    ret = evote_afile_commit(o->f);
-    o->f = NULL;
-    return ret;
 }
 
 /* Read a file of the directory; errors name the file. */
@@ -672,7 +427,7 @@ static evote_err_t run_party(const evote_mix_params_t *params, const mix_pt *Y,
     evote_mix_params_t p2;
     uint8_t rho[32];
     uint32_t *phi = NULL;
-    mix_out o = {{0}, NULL};
+    evote_buf_t fpk = {0};
     mix_pout po = {NULL, NULL, NULL, NULL, NULL};
     char nu[64], npc[64], npr[64], nwp[64], pdir[PATH_CAP], txt[16];
     mix_stmt st;
@@ -702,9 +457,9 @@ static evote_err_t run_party(const evote_mix_params_t *params, const mix_pt *Y,
         ret = evote_afile_commit(ctl);
         ctl = NULL;
         GUARD(ret);
-        GUARD(out_open(&o, dir, "FullPublicKey.bt"));
-        GUARD(serialize_fpk(Y, &o.b));
-        GUARD(out_commit(&o));
+        GUARD(serialize_fpk(Y, &fpk));
+        GUARD(path_join(pdir, dir, "FullPublicKey.bt"));
+        GUARD(evote_write_file_atomic(pdir, fpk.data, fpk.len, false, false));
         GUARD(write_text(dir, "version", params->version));
         GUARD(write_text(dir, "type", "shuffling"));
         GUARD(write_text(dir, "auxsid", "default"));
@@ -733,8 +488,7 @@ out:
     evote_afile_abort(po.pr);
     evote_afile_abort(po.wp);
     evote_afile_abort(po.wp2);
-    evote_afile_abort(o.f);
-    evote_buf_free(&o.b);
+    evote_buf_free(&fpk);
     return ret;
 }
 

@@ -105,37 +105,6 @@ out:
     return ret;
 }
 
-static evote_err_t walk_plist(const mix_fin *f, size_t n, mix_ro *ro) {
-    const mix_bt_item it[] = {{MIX_BT_NODE, (uint32_t)n, NULL, "permutation commitment"},
-                              {MIX_BT_POINTS, (uint32_t)n, NULL, "u"}};
-    return mix_fin_walk(f, it, 2, ro);
-}
-
-static evote_err_t walk_commit(const mix_fin *f, size_t n, mix_ro *ro, mix_pt *Ap, mix_pt *Cp,
-                               mix_pt *Dp, mix_pt *Fpa, mix_pt *Fpb) {
-    const mix_bt_item it[] = {
-        {MIX_BT_NODE, 6, NULL, "commitment"}, {MIX_BT_NODE, (uint32_t)n, NULL, "B list"},
-        {MIX_BT_POINTS, (uint32_t)n, NULL, "B"}, {MIX_BT_POINTS, 1, Ap, "A'"},
-        {MIX_BT_NODE, (uint32_t)n, NULL, "B' list"}, {MIX_BT_POINTS, (uint32_t)n, NULL, "B'"},
-        {MIX_BT_POINTS, 1, Cp, "C'"}, {MIX_BT_POINTS, 1, Dp, "D'"},
-        {MIX_BT_NODE, 2, NULL, "F'"}, {MIX_BT_POINTS, 1, Fpa, "F'a"},
-        {MIX_BT_POINTS, 1, Fpb, "F'b"},
-    };
-    return mix_fin_walk(f, it, sizeof(it) / sizeof(it[0]), ro);
-}
-
-static evote_err_t walk_reply(const mix_fin *f, size_t n, mix_sc *kA, mix_sc *kC, mix_sc *kD,
-                              mix_sc *kF) {
-    const mix_bt_item it[] = {
-        {MIX_BT_NODE, 6, NULL, "reply"}, {MIX_BT_SCALARS, 1, kA, "k_A"},
-        {MIX_BT_NODE, (uint32_t)n, NULL, "k_B list"}, {MIX_BT_SCALARS, (uint32_t)n, NULL, "k_B"},
-        {MIX_BT_SCALARS, 1, kC, "k_C"}, {MIX_BT_SCALARS, 1, kD, "k_D"},
-        {MIX_BT_NODE, (uint32_t)n, NULL, "k_E list"}, {MIX_BT_SCALARS, (uint32_t)n, NULL, "k_E"},
-        {MIX_BT_SCALARS, 1, kF, "k_F"},
-    };
-    return mix_fin_walk(f, it, sizeof(it) / sizeof(it[0]), NULL);
-}
-
 /* v = RO_vbitlen(ρ ‖ node(leaf(s), commitment)) mod n, the commitment
  * hashed as its file's bytes (validated on the way; the single points
  * kept). */
@@ -152,7 +121,7 @@ static evote_err_t derive_v(const mix_stmt *st, const uint8_t s[32], const mix_f
     GUARD(mix_ro_begin(&ro, st->vbitlen, st->rho));
     GUARD(mix_ro_node(&ro, 2));
     GUARD(mix_ro_leaf(&ro, s, 32));
-    GUARD(walk_commit(pc, st->n, &ro, &single[0], &single[1], &single[2], &single[3],
+    GUARD(mix_fin_walk_commit(pc, st->n, &ro, &single[0], &single[1], &single[2], &single[3],
                       &single[4]));
     GUARD(mix_ro_final(&ro, out));
     ALLOC_GUARD(BN_bin2bn(out, (int)((st->vbitlen + 7) / 8), x));
@@ -547,7 +516,7 @@ static evote_err_t verify_challenge_s(struct vpass *vp, struct vbuf *vb, uint8_t
     }
     vp->have_h = n <= C;
     *bad = vp->pf->u;
-    GUARD(walk_plist(vp->pf->u, n, &ro));
+    GUARD(mix_fin_walk_plist(vp->pf->u, n, &ro));
     GUARD(ro_s_key(&ro, st));
     *bad = st->w;
     GUARD(mix_fin_walk_ctl(st->w, n, &ro));
@@ -598,7 +567,7 @@ evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pfiles *pf, const char 
     GUARD(derive_v(st, s, pf->pc, vp.single, &vp.v));
     GUARD(mix_fin_points(pf->pc, MIX_PC_B(n), n - 1, 1, &vp.Blast));
     bad = pf->pr;
-    GUARD(walk_reply(pf->pr, n, &vp.kA, &vp.kC, &vp.kD, &vp.kF));
+    GUARD(mix_fin_walk_reply(pf->pr, n, NULL, &vp.kA, &vp.kC, &vp.kD, &vp.kF));
     step(st, 0.35);
     /* the files were all read once: from here on they must not change */
     bad = NULL;
@@ -1094,7 +1063,7 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const uint32_
     mix_gens_free(&gens);
     gens_on = false;
     GUARD(mix_fin_of_fd(&fu, evote_afile_fd(o->u), "permutation commitment"));
-    GUARD(walk_plist(&fu, n, &ro));
+    GUARD(mix_fin_walk_plist(&fu, n, &ro));
     GUARD(ro_s_key(&ro, st));
     GUARD(mix_fin_walk_ctl(st->w, n, &ro));
     GUARD(mix_fin_of_fd(&fwp, evote_afile_fd(o->wp), "output list"));

@@ -6,12 +6,6 @@
 
 #include "mix_internal.h"
 
-/* Ciphertext list, transposed as in the byte tree: a_i = C1, b_i = C2. */
-typedef struct {
-    size_t n;
-    mix_pt *a, *b;
-} mix_ctl;
-
 /* What the proof speaks about. The lists and the proof live in files of
  * the fixed layout below; prover and verifier hold `chunk` indices at a
  * time (docs/PROTOCOL.md §14.8). */
@@ -25,23 +19,6 @@ typedef struct {
     mix_progress *prog; /* may be NULL */
     double p0, p1;      /* progress range of this proof */
 } mix_stmt;
-
-typedef struct {
-    mix_pt *B, *Bp; /* n each */
-    mix_pt Ap, Cp, Dp, Fpa, Fpb;
-} mix_commit;
-
-typedef struct {
-    mix_sc kA, kC, kD, kF;
-    mix_sc *kB, *kE; /* n each */
-} mix_reply;
-
-evote_err_t mix_ctl_alloc(mix_ctl *c, size_t n);
-void mix_ctl_free(mix_ctl *c);
-evote_err_t mix_commit_alloc(mix_commit *c, size_t n);
-void mix_commit_free(mix_commit *c);
-evote_err_t mix_reply_alloc(mix_reply *r, size_t n);
-void mix_reply_free(mix_reply *r);
 
 /* Uniform secret scalars in [1, n−1] from the DRBG. */
 evote_err_t mix_random_scalars(mix_sc *out, size_t n);
@@ -74,19 +51,6 @@ evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const uint32_
  */
 evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pfiles *pf, const char **failed_check,
                            const struct mix_fin_s **failed_file);
-
-/*
- * Where a serialiser writes: the buffer b and, if f is not NULL, the file
- * it is moved to whenever it holds MIX_OUT_CHUNK bytes or more, so that a
- * proof file is never whole in memory (mix_out_flush(o, true) at the end;
- * then evote_afile_commit).
- */
-#define MIX_OUT_CHUNK (1u << 20)
-typedef struct {
-    evote_buf_t b;
-    evote_afile_t *f;
-} mix_out;
-evote_err_t mix_out_flush(mix_out *o, bool all);
 
 /*
  * Fixed layout of the chain's byte-tree files: every point node is
@@ -168,6 +132,12 @@ typedef struct {
  * bytes to ro when not NULL. */
 evote_err_t mix_fin_walk(const mix_fin *f, const mix_bt_item *it, size_t nit, mix_ro *ro);
 evote_err_t mix_fin_walk_ctl(const mix_fin *f, size_t n, mix_ro *ro);
+evote_err_t mix_fin_walk_plist(const mix_fin *f, size_t n, mix_ro *ro);
+/* The single points / scalars are stored where the pointers say. */
+evote_err_t mix_fin_walk_commit(const mix_fin *f, size_t n, mix_ro *ro, mix_pt *Ap, mix_pt *Cp,
+                                mix_pt *Dp, mix_pt *Fpa, mix_pt *Fpb);
+evote_err_t mix_fin_walk_reply(const mix_fin *f, size_t n, mix_ro *ro, mix_sc *kA, mix_sc *kC,
+                               mix_sc *kD, mix_sc *kF);
 /* Number of ciphertexts a list file announces (its second node header). */
 evote_err_t mix_fin_ctl_n(const mix_fin *f, size_t *n);
 
@@ -181,16 +151,6 @@ typedef struct {
 evote_err_t mix_sk_init(mix_sk *k);
 void mix_sk_wipe(mix_sk *k);
 evote_err_t mix_sk_scalars(const mix_sk *k, uint32_t label, size_t i0, size_t m, mix_sc *out);
-
-/* Byte-tree files of one party. */
-evote_err_t mix_ctl_parse(const uint8_t *data, size_t len, mix_ctl *out);
-evote_err_t mix_ctl_serialize(const mix_ctl *c, mix_out *o);
-evote_err_t mix_commit_parse(const uint8_t *data, size_t len, size_t n, mix_commit *c);
-evote_err_t mix_commit_serialize(const mix_commit *c, size_t n, mix_out *o);
-evote_err_t mix_reply_parse(const uint8_t *data, size_t len, size_t n, mix_reply *r);
-evote_err_t mix_reply_serialize(const mix_reply *r, size_t n, mix_out *o);
-evote_err_t mix_points_parse(const uint8_t *data, size_t len, size_t n, mix_pt *out);
-evote_err_t mix_points_serialize(const mix_pt *p, size_t n, mix_out *o);
 
 /*
  * Run party `party` on the list `in` (n ciphertexts) or the file in_path

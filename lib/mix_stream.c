@@ -340,6 +340,37 @@ evote_err_t mix_fin_walk_ctl(const mix_fin *f, size_t n, mix_ro *ro) {
     return mix_fin_walk(f, it, sizeof(it) / sizeof(it[0]), ro);
 }
 
+evote_err_t mix_fin_walk_plist(const mix_fin *f, size_t n, mix_ro *ro) {
+    const mix_bt_item it[] = {{MIX_BT_NODE, (uint32_t)n, NULL, "permutation commitment"},
+                              {MIX_BT_POINTS, (uint32_t)n, NULL, "u"}};
+    return mix_fin_walk(f, it, 2, ro);
+}
+
+evote_err_t mix_fin_walk_commit(const mix_fin *f, size_t n, mix_ro *ro, mix_pt *Ap, mix_pt *Cp,
+                               mix_pt *Dp, mix_pt *Fpa, mix_pt *Fpb) {
+    const mix_bt_item it[] = {
+        {MIX_BT_NODE, 6, NULL, "commitment"}, {MIX_BT_NODE, (uint32_t)n, NULL, "B list"},
+        {MIX_BT_POINTS, (uint32_t)n, NULL, "B"}, {MIX_BT_POINTS, 1, Ap, "A'"},
+        {MIX_BT_NODE, (uint32_t)n, NULL, "B' list"}, {MIX_BT_POINTS, (uint32_t)n, NULL, "B'"},
+        {MIX_BT_POINTS, 1, Cp, "C'"}, {MIX_BT_POINTS, 1, Dp, "D'"},
+        {MIX_BT_NODE, 2, NULL, "F'"}, {MIX_BT_POINTS, 1, Fpa, "F'a"},
+        {MIX_BT_POINTS, 1, Fpb, "F'b"},
+    };
+    return mix_fin_walk(f, it, sizeof(it) / sizeof(it[0]), ro);
+}
+
+evote_err_t mix_fin_walk_reply(const mix_fin *f, size_t n, mix_ro *ro, mix_sc *kA, mix_sc *kC, mix_sc *kD,
+                              mix_sc *kF) {
+    const mix_bt_item it[] = {
+        {MIX_BT_NODE, 6, NULL, "reply"}, {MIX_BT_SCALARS, 1, kA, "k_A"},
+        {MIX_BT_NODE, (uint32_t)n, NULL, "k_B list"}, {MIX_BT_SCALARS, (uint32_t)n, NULL, "k_B"},
+        {MIX_BT_SCALARS, 1, kC, "k_C"}, {MIX_BT_SCALARS, 1, kD, "k_D"},
+        {MIX_BT_NODE, (uint32_t)n, NULL, "k_E list"}, {MIX_BT_SCALARS, (uint32_t)n, NULL, "k_E"},
+        {MIX_BT_SCALARS, 1, kF, "k_F"},
+    };
+    return mix_fin_walk(f, it, sizeof(it) / sizeof(it[0]), ro);
+}
+
 /* ---- secret scalar streams ----------------------------------------------------- */
 
 static EVP_CIPHER *g_aes;

@@ -71,6 +71,17 @@ rc=0
   || fail "verify: $(cat err.txt)"
 [ ! -s err.txt ] || fail "verify progress on a non-terminal: $(cat err.txt)"
 grep -q "through 2 parties" out.txt || fail "verify output: $(cat out.txt)"
+# --chunk: the same chain verified a few ciphertexts at a time; bad values refused
+"$EVOTE_CLI" mix verify "${C[@]}" --in box.bt --chunk 3 chain >out.txt 2>err.txt \
+  || fail "verify --chunk 3: $(cat err.txt)"
+grep -q "through 2 parties" out.txt || fail "verify --chunk 3 output: $(cat out.txt)"
+for bad in 0 -1 x 16777217; do
+  rc=0
+  "$EVOTE_CLI" mix verify "${C[@]}" --in box.bt --chunk "$bad" chain >/dev/null 2>err.txt \
+    || rc=$?
+  [ "$rc" -eq 2 ] || fail "--chunk $bad: exit $rc, expected 2"
+  grep -q -- "--chunk must be" err.txt || fail "--chunk $bad: $(cat err.txt)"
+done
 
 # --- mix verify names the party and the check ----------------------------------
 cp -r chain good
