@@ -29,6 +29,40 @@ double bench_peak_rss_mib(void) {
     return (double)ru.ru_maxrss / 1024.0;
 }
 
+/* "VmRSS:" or "VmHWM:" of /proc/self/status, in MiB (-1 if unknown). */
+static double status_mib(const char *key) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double v = -1;
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, key, strlen(key)) == 0) {
+            v = strtod(line + strlen(key), NULL) / 1024.0;
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+double bench_rss_mib(void) {
+    return status_mib("VmRSS:");
+}
+
+/* Start a new peak: the kernel's high-water mark drops to the current RSS
+ * (Linux ≥ 4.0; otherwise the peak stays the process's). */
+void bench_peak_reset(void) {
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f != NULL) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
+double bench_peak_since_reset_mib(void) {
+    return status_mib("VmHWM:");
+}
+
 double bench_mul_rate(void) {
     static double rate;
     if (rate > 0)

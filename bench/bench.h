@@ -16,6 +16,9 @@ struct bench_opts {
 double bench_now(void);
 /* Peak resident set size of this process in MiB. */
 double bench_peak_rss_mib(void);
+double bench_rss_mib(void);
+void bench_peak_reset(void);
+double bench_peak_since_reset_mib(void);
 /* P-256 variable-base scalar multiplications per second on one thread
  * ("mul", the unit every bench reports against). Measured once, cached. */
 double bench_mul_rate(void);
