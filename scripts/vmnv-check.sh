@@ -9,7 +9,8 @@
 #
 # CHAINDIR is a chain directory written by `evote mix` (it holds its own
 # protInfo.xml; PROTINFO=FILE overrides it). With --make, chains for
-# N = 1, 2, 5, 20 (MAKE_NS="...") and 1..3 parties are made with $EVOTE from
+# N = 1, 2, 5, 20 (MAKE_NS="...") and 1..3 parties are made with $EVOTE (extra
+# `evote mix` options in MIX_ARGS, e.g. MIX_ARGS="--chunk 3") from
 # lists made by tests/vectors/mix_testlist.py and checked in turn.
 #
 # First, as a check of the checker, the fixtures in VMN_FIXTURES (default
@@ -83,7 +84,8 @@ if [ "${1:-}" = "--make" ]; then
     for k in 1 2 3; do
       "$EVOTE" mix --manifest "$m/manifest.json" --contest district-1 \
         --public-key "$d/pk.pem" --party "$k" --in "$d/box.bt" \
-        --out "$d/chain" --quiet >/dev/null || { echo "FAIL evote mix N=$n party $k"; exit 1; }
+        --out "$d/chain" --quiet ${MIX_ARGS:-} >/dev/null \
+        || { echo "FAIL evote mix N=$n party $k"; exit 1; }
       cp -r "$d/chain" "$d/chain-p$k"
       dirs+=("$d/chain-p$k")
     done
