@@ -6,52 +6,6 @@
 
 #include "mix_internal.h"
 
-/* What the proof speaks about. The lists and the proof live in files of
- * the fixed layout below; prover and verifier hold `chunk` indices at a
- * time (docs/PROTOCOL.md §14.8). */
-typedef struct {
-    const uint8_t *rho; /* global prefix, 32 bytes */
-    uint32_t ebitlen, vbitlen, statdist;
-    size_t n, chunk; /* chunk 0: MIX_CHUNK_DEFAULT */
-    mix_pt pk;       /* Y (the key is node(G, Y)) */
-    const struct mix_fin_s *w; /* input list, validated */
-    unsigned threads;
-    mix_progress *prog; /* may be NULL */
-    double p0, p1;      /* progress range of this proof */
-} mix_stmt;
-
-/* Uniform secret scalars in [1, n−1] from the DRBG. */
-evote_err_t mix_random_scalars(mix_sc *out, size_t n);
-
-/* Uniformly random permutation of [0, n) from the DRBG (Fisher–Yates). */
-evote_err_t mix_random_permutation(uint32_t *perm, size_t n);
-
-/* The files of one party's proof: read by the verifier ... */
-typedef struct {
-    const struct mix_fin_s *u, *wp, *pc, *pr; /* PermutationCommitment, output, PoSCommitment, PoSReply */
-} mix_pfiles;
-/* ... and written by the prover (wp2: the same bytes as wp). */
-typedef struct {
-    evote_afile_t *u, *wp, *wp2, *pc, *pr;
-} mix_pout;
-
-/*
- * Shuffle st->w into o->wp (output j = re-encryption of input phi[j]) and
- * write the proof into the other files of o. phi_commit is the permutation
- * the proof commits to: NULL (= phi) for an honest proof; tests pass
- * another one.
- */
-evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const uint32_t *phi_commit,
-                          const mix_pout *o);
-
-/*
- * Verify. A file that does not parse gives its own error with *failed_file
- * naming it and *failed_check "file"; an equation that does not hold gives
- * EVOTE_ERR_SHUFFLE_PROOF with *failed_check "PoS.A" … "PoS.F".
- */
-evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pfiles *pf, const char **failed_check,
-                           const struct mix_fin_s **failed_file);
-
 /*
  * Fixed layout of the chain's byte-tree files: every point node is
  * MIX_PT_BT_LEN = 81 bytes and every scalar leaf 38, so where element i of
@@ -90,7 +44,7 @@ evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pfiles *pf, const char 
 
 /* A chain file open for reading (or the temporary file of one being
  * written). name is what messages call it. */
-typedef struct mix_fin_s {
+typedef struct {
     int fd;
     bool own; /* close in mix_fin_close */
     const char *name;
@@ -151,6 +105,52 @@ typedef struct {
 evote_err_t mix_sk_init(mix_sk *k);
 void mix_sk_wipe(mix_sk *k);
 evote_err_t mix_sk_scalars(const mix_sk *k, uint32_t label, size_t i0, size_t m, mix_sc *out);
+
+/* What the proof speaks about. The lists and the proof live in files of
+ * the fixed layout below; prover and verifier hold `chunk` indices at a
+ * time (docs/PROTOCOL.md §14.8). */
+typedef struct {
+    const uint8_t *rho; /* global prefix, 32 bytes */
+    uint32_t ebitlen, vbitlen, statdist;
+    size_t n, chunk; /* chunk 0: MIX_CHUNK_DEFAULT */
+    mix_pt pk;       /* Y (the key is node(G, Y)) */
+    const mix_fin *w; /* input list, validated */
+    unsigned threads;
+    mix_progress *prog; /* may be NULL */
+    double p0, p1;      /* progress range of this proof */
+} mix_stmt;
+
+/* Uniform secret scalars in [1, n−1] from the DRBG. */
+evote_err_t mix_random_scalars(mix_sc *out, size_t n);
+
+/* Uniformly random permutation of [0, n) from the DRBG (Fisher–Yates). */
+evote_err_t mix_random_permutation(uint32_t *perm, size_t n);
+
+/* The files of one party's proof: read by the verifier ... */
+typedef struct {
+    const mix_fin *u, *wp, *pc, *pr; /* PermutationCommitment, output, PoSCommitment, PoSReply */
+} mix_pfiles;
+/* ... and written by the prover (wp2: the same bytes as wp). */
+typedef struct {
+    evote_afile_t *u, *wp, *wp2, *pc, *pr;
+} mix_pout;
+
+/*
+ * Shuffle st->w into o->wp (output j = re-encryption of input phi[j]) and
+ * write the proof into the other files of o. phi_commit is the permutation
+ * the proof commits to: NULL (= phi) for an honest proof; tests pass
+ * another one.
+ */
+evote_err_t mix_pos_prove(const mix_stmt *st, const uint32_t *phi, const uint32_t *phi_commit,
+                          const mix_pout *o);
+
+/*
+ * Verify. A file that does not parse gives its own error with *failed_file
+ * naming it and *failed_check "file"; an equation that does not hold gives
+ * EVOTE_ERR_SHUFFLE_PROOF with *failed_check "PoS.A" … "PoS.F".
+ */
+evote_err_t mix_pos_verify(const mix_stmt *st, const mix_pfiles *pf, const char **failed_check,
+                           const mix_fin **failed_file);
 
 /*
  * Run party `party` on the list `in` (n ciphertexts) or the file in_path
