@@ -13,17 +13,6 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/evote-test-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 unset EVOTE_PIN EVOTE_SO_PIN SOFTHSM2_CONF
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-notty() { setsid -w "$@" </dev/null; }
-expect() {
-  local want=$1 pat=$2 out st
-  shift 2
-  set +e
-  out=$(notty "$@" 2>&1)
-  st=$?
-  set -e
-  [ "$st" -eq "$want" ] || fail "exit $st, expected $want: $* => $out"
-  grep -q -- "$pat" <<<"$out" || fail "no '$pat' in output of $*: $out"
-}
 
 demo_workspace "$T/demo"
 D=$T/demo

@@ -9,20 +9,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/evote-test-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 unset EVOTE_PIN EVOTE_SO_PIN EVOTE_PIN_FILE EVOTE_SO_PIN_FILE
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# No controlling terminal: a missing PIN must fail, never wait at a prompt.
-notty() { setsid -w "$@" </dev/null; }
-# expect STATUS PATTERN command... : exit status and a line of its output
-expect() {
-  local want=$1 pat=$2 out st
-  shift 2
-  set +e
-  out=$(notty "$@" 2>&1)
-  st=$?
-  set -e
-  [ "$st" -eq "$want" ] || fail "exit $st, expected $want: $* => $out"
-  grep -q -- "$pat" <<<"$out" || fail "no '$pat' in output of $*: $out"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" # fail, notty, expect
 
 printf 'so-secret-1234\n' >"$T/so.pin"
 printf 'user-secret-5678\n' >"$T/user.pin"

@@ -7,6 +7,22 @@
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# No controlling terminal: a missing PIN must fail, never wait at a prompt.
+notty() { setsid -w "$@" </dev/null; }
+
+# expect STATUS PATTERN command... : the command's exit status, and a line
+# of its output (stdout and stderr) matching PATTERN; run without a terminal.
+expect() {
+  local want=$1 pat=$2 out st
+  shift 2
+  set +e
+  out=$(notty "$@" 2>&1)
+  st=$?
+  set -e
+  [ "$st" -eq "$want" ] || fail "exit $st, expected $want: $* => $out"
+  grep -q -- "$pat" <<<"$out" || fail "no '$pat' in output of $*: $out"
+}
+
 # small_manifest FILE ELECTION_ID TITLE: a one-contest manifest (contest
 # district-1, options a and b) whose window is open now.
 small_manifest() {
