@@ -94,17 +94,21 @@ static evote_err_t element_fail(evote_err_t err, size_t i) {
 
 #define READ_BATCH 4096
 
-evote_err_t mix_fin_points(const mix_fin *f, uint64_t off, size_t i0, size_t m, mix_pt *out) {
+/* Points (pt) or scalars, parsed from the elements [i0, i0 + m) at off. */
+static evote_err_t fin_elements(const mix_fin *f, uint64_t off, size_t i0, size_t m, bool pt,
+                                void *out) {
     evote_err_t ret = EVOTE_OK;
+    size_t len = pt ? MIX_PT_BT_LEN : MIX_SC_BT_LEN;
     uint8_t *buf = NULL;
-    ALLOC_GUARD(buf = malloc((m < READ_BATCH ? m + 1 : READ_BATCH) * MIX_PT_BT_LEN));
+    ALLOC_GUARD(buf = malloc((m < READ_BATCH ? m + 1 : READ_BATCH) * len));
     for (size_t k0 = 0; k0 < m; k0 += READ_BATCH) {
         size_t b = m - k0 < READ_BATCH ? m - k0 : READ_BATCH;
         evote_bt_reader_t r;
-        GUARD(mix_fin_read(f, off + U64(i0 + k0) * MIX_PT_BT_LEN, buf, b * MIX_PT_BT_LEN));
-        evote_bt_reader_init(&r, buf, b * MIX_PT_BT_LEN);
+        GUARD(mix_fin_read(f, off + U64(i0 + k0) * len, buf, b * len));
+        evote_bt_reader_init(&r, buf, b * len);
         for (size_t k = 0; k < b; k++) {
-            ret = mix_read_point(&r, &out[k0 + k], NULL, NULL);
+            ret = pt ? mix_read_point(&r, (mix_pt *)out + k0 + k, NULL, NULL)
+                     : mix_read_scalar(&r, (mix_sc *)out + k0 + k);
             if (ret != EVOTE_OK) {
                 ret = element_fail(ret, i0 + k0 + k);
                 goto out;
@@ -116,27 +120,13 @@ out:
     return ret;
 }
 
+evote_err_t mix_fin_points(const mix_fin *f, uint64_t off, size_t i0, size_t m, mix_pt *out) {
+    return fin_elements(f, off, i0, m, true, out);
+}
+
 evote_err_t mix_fin_scalars(const mix_fin *f, uint64_t off, size_t i0, size_t m,
                             mix_sc *out) {
-    evote_err_t ret = EVOTE_OK;
-    uint8_t *buf = NULL;
-    ALLOC_GUARD(buf = malloc((m < READ_BATCH ? m + 1 : READ_BATCH) * MIX_SC_BT_LEN));
-    for (size_t k0 = 0; k0 < m; k0 += READ_BATCH) {
-        size_t b = m - k0 < READ_BATCH ? m - k0 : READ_BATCH;
-        evote_bt_reader_t r;
-        GUARD(mix_fin_read(f, off + U64(i0 + k0) * MIX_SC_BT_LEN, buf, b * MIX_SC_BT_LEN));
-        evote_bt_reader_init(&r, buf, b * MIX_SC_BT_LEN);
-        for (size_t k = 0; k < b; k++) {
-            ret = mix_read_scalar(&r, &out[k0 + k]);
-            if (ret != EVOTE_OK) {
-                ret = element_fail(ret, i0 + k0 + k);
-                goto out;
-            }
-        }
-    }
-out:
-    free(buf);
-    return ret;
+    return fin_elements(f, off, i0, m, false, out);
 }
 
 /* ---- gather and scatter ------------------------------------------------------ */
