@@ -124,6 +124,74 @@ START_TEST(test_secret_streams) {
 }
 END_TEST
 
+START_TEST(test_gather_scatter_spans) {
+    /* Gather and scatter over more than one span of indices (a span is
+     * 8192 points): points written in a scattered order, with holes left
+     * for later chunks, then read back at scattered indices. */
+    enum { N = 20000, M = 700 };
+    char dir[256], path[300];
+    uint8_t rho[32];
+    mix_pt *h = malloc(N * sizeof(*h)), *got = malloc(N * sizeof(*got)), one;
+    mix_pair *pr = malloc(N * sizeof(*pr));
+    uint32_t *perm = malloc(N * sizeof(*perm));
+    evote_afile_t *af = NULL;
+    mix_fin f;
+    memset(rho, 0x33, sizeof(rho));
+    ck_assert_int_eq(mix_generators(rho, 100, h, N, 0), EVOTE_OK);
+    ck_assert_int_eq(mix_random_permutation(perm, N), EVOTE_OK);
+    evt_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/u.bt", dir);
+    ck_assert_int_eq(evote_afile_open(&af, path, false, false), EVOTE_OK);
+    /* chunk k holds h[k·M .. ) destined for positions perm[...]; the last
+     * chunk first, so earlier writes land before the end of the file */
+    for (size_t k0 = (N / M) * M; ; k0 -= M) {
+        size_t m = N - k0 < M ? N - k0 : M;
+        for (size_t i = 0; i < m; i++)
+            pr[i] = (mix_pair){perm[k0 + i], (uint32_t)i};
+        mix_pairs_sort(pr, m);
+        ck_assert_int_eq(mix_afile_scatter(af, MIX_PL_P(N), pr, m, h + k0), EVOTE_OK);
+        if (k0 == 0)
+            break;
+    }
+    ck_assert_int_eq(mix_fin_of_fd(&f, evote_afile_fd(af), "u.bt"), EVOTE_OK);
+    /* every slot holds the point sent to it */
+    for (size_t i = 0; i < N; i += 997) {
+        ck_assert_int_eq(mix_fin_points(&f, MIX_PL_P(N), perm[i], 1, &one), EVOTE_OK);
+        ck_assert(mix_pt_eq(&one, &h[i]));
+    }
+    /* gather everything back through the permutation, in one call */
+    for (size_t i = 0; i < N; i++)
+        pr[i] = (mix_pair){perm[i], (uint32_t)i};
+    mix_pairs_sort(pr, N);
+    ck_assert_int_eq(mix_fin_gather(&f, MIX_PL_P(N), pr, N, got), EVOTE_OK);
+    ck_assert_int_eq(memcmp(got, h, N * sizeof(*h)), 0);
+    /* a few far-apart indices: one read each */
+    pr[0] = (mix_pair){3, 0};
+    pr[1] = (mix_pair){9000, 1};
+    pr[2] = (mix_pair){19999, 2};
+    ck_assert_int_eq(mix_fin_gather(&f, MIX_PL_P(N), pr, 3, got), EVOTE_OK);
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_eq(mix_fin_points(&f, MIX_PL_P(N), pr[k].idx, 1, &one), EVOTE_OK);
+        ck_assert(mix_pt_eq(&got[k], &one));
+    }
+    /* a slot that holds no point is refused, naming its index */
+    {
+        uint8_t zero[MIX_PT_BT_LEN] = {0};
+        ck_assert_int_eq(evote_afile_pwrite(af, zero, sizeof(zero),
+                                            MIX_PL_P(N) + U64(9000) * MIX_PT_BT_LEN),
+                         EVOTE_OK);
+        ck_assert_int_ne(mix_fin_gather(&f, MIX_PL_P(N), pr, 3, got), EVOTE_OK);
+        ck_assert_ptr_nonnull(strstr(evote_err_detail(), "element 9000"));
+    }
+    evote_afile_abort(af);
+    free(h);
+    free(got);
+    free(pr);
+    free(perm);
+    evt_rmrf(dir);
+}
+END_TEST
+
 START_TEST(test_file_changed_refused) {
     /* a file written to between the verifier's passes is refused */
     char dir[256], path[300];
@@ -1335,6 +1403,7 @@ static Suite *mix_suite(void) {
     tcase_add_test(tc, test_generator_stream);
     tcase_add_test(tc, test_secret_streams);
     tcase_add_test(tc, test_file_changed_refused);
+    tcase_add_test(tc, test_gather_scatter_spans);
     tcase_add_test(tc, test_prefix_and_generators_kat);
     tcase_add_test(tc, test_fixture_under_other_sid_refused);
     tcase_add_test(tc, test_protinfo_refusals);
