@@ -14,7 +14,6 @@
 
 #include "mix_pos.h"
 
-#define MIX_FILE_MAX ((size_t)EVOTE_CTLIST_MAX * 200)
 #define PATH_CAP 4096
 
 /* ---- directory helpers ---------------------------------------------------------- */
