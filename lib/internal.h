@@ -143,7 +143,8 @@ typedef struct evote_afile evote_afile_t;
 evote_err_t evote_afile_open(evote_afile_t **f, const char *path, bool exclusive,
                              bool private_);
 evote_err_t evote_afile_write(evote_afile_t *f, const void *data, size_t len);
-/* Write at an offset of the temporary file (files of a known layout). */
+/* Write at an offset of the temporary file (files of a known layout);
+ * evote_afile_write appends after what it wrote before, not after this. */
 evote_err_t evote_afile_pwrite(evote_afile_t *f, const void *data, size_t len,
                                uint64_t off);
 /* The temporary file's descriptor, open for reading and writing until

@@ -141,6 +141,7 @@ struct evote_afile {
     char *path, *tmp;
     int fd;
     bool exclusive;
+    uint64_t end; /* where evote_afile_write appends */
 };
 
 void evote_afile_abort(evote_afile_t *f) {
@@ -191,17 +192,9 @@ out:
 
 evote_err_t evote_afile_write(evote_afile_t *f, const void *data, size_t len) {
     evote_err_t ret = EVOTE_OK;
-    const uint8_t *p = data;
-    ENSURE(f != NULL && f->fd >= 0 && (data != NULL || len == 0), EVOTE_ERR_ARG,
-           "write file: bad argument");
-    while (len > 0) {
-        ssize_t w = write(f->fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        ENSURE(w > 0, EVOTE_ERR_IO, "write %s: %s", f->tmp, strerror(errno));
-        p += w;
-        len -= (size_t)w;
-    }
+    ENSURE(f != NULL, EVOTE_ERR_ARG, "write file: bad argument");
+    GUARD(evote_afile_pwrite(f, data, len, f->end));
+    f->end += len;
 out:
     return ret;
 }
