@@ -96,26 +96,35 @@ out:
     return ret;
 }
 
-/* Does the list file hold exactly these compressed ciphertexts? (No square
- * roots: compress the file's points instead of decompressing the others.) */
-static evote_err_t fin_eq_cts(const mix_fin *f, size_t n, const evote_ct_t *cts, size_t n_in,
-                              size_t chunk, bool *eq) {
+/* The list file's points compressed (no square roots: the file's points
+ * are compressed instead of the others decompressed), either into out or
+ * compared with cmp (*eq: all equal). */
+static evote_err_t fin_cts(const mix_fin *f, size_t n, size_t chunk, evote_ct_t *out,
+                           const evote_ct_t *cmp, bool *eq) {
     evote_err_t ret = EVOTE_OK;
     mix_pt *p = NULL;
     uint8_t c[EVOTE_POINT_LEN];
-    *eq = n == n_in;
+    bool same = true;
+    if (chunk > n)
+        chunk = n;
     ALLOC_GUARD(p = malloc(chunk * sizeof(*p)));
-    for (size_t i0 = 0; i0 < n && *eq; i0 += chunk) {
+    for (size_t i0 = 0; i0 < n && same; i0 += chunk) {
         size_t m = n - i0 < chunk ? n - i0 : chunk;
-        for (int half = 0; half < 2 && *eq; half++) {
+        for (int half = 0; half < 2 && same; half++) {
             GUARD(mix_fin_points(f, half == 0 ? MIX_CTL_A(n) : MIX_CTL_B(n), i0, m, p));
-            for (size_t i = 0; i < m && *eq; i++) {
+            for (size_t i = 0; i < m && same; i++) {
+                size_t at = i0 + i;
                 GUARD(mix_pt_to_compressed(c, &p[i]));
-                *eq = memcmp(c, half == 0 ? cts[i0 + i].c1 : cts[i0 + i].c2,
-                             EVOTE_POINT_LEN) == 0;
+                if (out != NULL)
+                    memcpy(half == 0 ? out[at].c1 : out[at].c2, c, EVOTE_POINT_LEN);
+                else
+                    same = memcmp(c, half == 0 ? cmp[at].c1 : cmp[at].c2,
+                                  EVOTE_POINT_LEN) == 0;
             }
         }
     }
+    if (eq != NULL)
+        *eq = same;
 out:
     free(p);
     return ret;
@@ -138,29 +147,6 @@ static evote_err_t fin_eq(const mix_fin *a, const mix_fin *b, bool *eq) {
 out:
     free(x);
     free(y);
-    return ret;
-}
-
-/* The list file as compressed ciphertexts (caller frees). */
-static evote_err_t fin_to_cts(const mix_fin *f, size_t n, size_t chunk, evote_ct_t **out) {
-    evote_err_t ret = EVOTE_OK;
-    mix_pt *p = NULL;
-    evote_ct_t *cts = NULL;
-    ALLOC_GUARD(p = malloc(chunk * sizeof(*p)));
-    ALLOC_GUARD(cts = calloc(n, sizeof(*cts)));
-    for (size_t i0 = 0; i0 < n; i0 += chunk) {
-        size_t m = n - i0 < chunk ? n - i0 : chunk;
-        for (int half = 0; half < 2; half++) {
-            GUARD(mix_fin_points(f, half == 0 ? MIX_CTL_A(n) : MIX_CTL_B(n), i0, m, p));
-            for (size_t i = 0; i < m; i++)
-                GUARD(mix_pt_to_compressed(half == 0 ? cts[i0 + i].c1 : cts[i0 + i].c2, &p[i]));
-        }
-    }
-    *out = cts;
-    cts = NULL;
-out:
-    free(p);
-    free(cts);
     return ret;
 }
 
@@ -309,8 +295,10 @@ static evote_err_t verify_impl(const evote_mix_params_t *params, const char *dir
     VCHECK(mix_fin_ctl_n(&fw, &n), "input list", "Ciphertexts.bt");
     VCHECK(mix_fin_walk_ctl(&fw, n, NULL), "input list", "Ciphertexts.bt");
     vx.rep->n = n;
-    if (in != NULL)
-        VCHECK(fin_eq_cts(&fw, n, in, n_in, chunk, &eq), "input list", "Ciphertexts.bt");
+    if (in != NULL && n != n_in)
+        eq = false;
+    else if (in != NULL)
+        VCHECK(fin_cts(&fw, n, chunk, NULL, in, &eq), "input list", "Ciphertexts.bt");
     else if (in_file != NULL)
         VCHECK(fin_eq(&fw, in_file, &eq), "input list", "Ciphertexts.bt");
     if ((in != NULL || in_file != NULL) && !eq) {
@@ -379,7 +367,13 @@ static evote_err_t verify_impl(const evote_mix_params_t *params, const char *dir
     }
     vx.rep->parties = lambda;
     if (final_out != NULL) {
-        GUARD(fin_to_cts(&fw, n, chunk, final_out));
+        ALLOC_GUARD(*final_out = calloc(n, sizeof(**final_out)));
+        ret = fin_cts(&fw, n, chunk, *final_out, NULL, NULL);
+        if (ret != EVOTE_OK) {
+            free(*final_out);
+            *final_out = NULL;
+            goto out;
+        }
         if (final_n != NULL)
             *final_n = n;
     }
@@ -595,8 +589,6 @@ evote_err_t mix_run_common(const evote_mix_params_t *params, const uint8_t pk[EV
         GUARD(out_open_at(&ctl, dir, "Ciphertexts.bt"));
         GUARD(write_input(ctl, in_path != NULL ? &given : NULL, n, in, opts_chunk(opts)));
         GUARD(mix_fin_of_fd(&w, evote_afile_fd(ctl), "Ciphertexts.bt"));
-        w.fd = evote_afile_fd(ctl);
-        w.own = false;
     } else {
         evote_mix_params_t *dp = NULL;
         char pi[PATH_CAP];

@@ -291,7 +291,7 @@ struct vpass {
     mix_pt single[5]; /* A', C', D', F'a, F'b */
     mix_sc kA, kC, kD, kF;
     mix_pt h0, Blast;
-    mix_sc eprod; /* Π e_i, from the first pass */
+    mix_sc eprod; /* Π e_i, from the pass over all equations */
     bool have_h; /* b.h holds generators 0 .. chunk−1 (n ≤ chunk) */
 };
 
@@ -307,7 +307,7 @@ static evote_err_t rho_draw(mix_sc *r, size_t m) {
 }
 
 /* One pass over all chunks: *zero says whether the weighted sum of the
- * selected equations is 0. */
+ * selected equations is 0 (EQ_ALL also gives Π e_i for check D). */
 static evote_err_t verify_pass(struct vpass *vp, struct vbuf *vb, int eq, bool *zero) {
     evote_err_t ret = EVOTE_OK;
     const mix_stmt *st = vp->st;
@@ -317,7 +317,8 @@ static evote_err_t verify_pass(struct vpass *vp, struct vbuf *vb, int eq, bool *
     bool gens_on = false;
     mix_prg prg = {.md = NULL};
     struct batch b;
-    mix_sn lA = {{0}}, lC = {{0}}, lFa = {{0}}, lFb = {{0}}, t, t2, acc, zs = {{0, 0, 0, 0}};
+    mix_sn lA = {{0}}, lC = {{0}}, lFa = {{0}}, lFb = {{0}}, t, t2, acc, zs = {{0, 0, 0, 0}},
+           ep = {{1, 0, 0, 0}};
     mix_sc xk[7];
     mix_pt xp[7];
     mix_jp tot, part;
@@ -366,6 +367,11 @@ static evote_err_t verify_pass(struct vpass *vp, struct vbuf *vb, int eq, bool *
         if (gens_on)
             GUARD(mix_gens_next(&gens, vb->h, m));
         GUARD(e_next(&prg, st->ebitlen, vb->e, m));
+        if (eq == EQ_ALL) /* Π e_i, for check D */
+            for (size_t i = 0; i < m; i++) {
+                mix_sn_from_sc(&t, &vb->e[i]);
+                sn_mul(&ep, &ep, &t);
+            }
         GUARD(mix_fin_scalars(pf->pr, MIX_PR_KE(n), i0, m + (more ? 1 : 0), vb->kE));
         if (useU)
             GUARD(mix_fin_points(pf->u, MIX_PL_P(n), i0, m, vb->u));
@@ -457,6 +463,8 @@ static evote_err_t verify_pass(struct vpass *vp, struct vbuf *vb, int eq, bool *
         mix_jp_add(&tot, &tot, &part);
     }
     *zero = mix_jp_is_inf(&tot);
+    if (eq == EQ_ALL)
+        mix_sn_to_sc(&vp->eprod, &ep);
 out:
     if (gens_on)
         mix_gens_free(&gens);
@@ -492,7 +500,7 @@ out:
 }
 
 /* First pass: s from the generators, u and both lists (all validated on
- * the way), Π e, and the generators kept when they fit one chunk. */
+ * the way), and the generators kept when they fit one chunk. */
 static evote_err_t verify_challenge_s(struct vpass *vp, struct vbuf *vb, uint8_t s[32],
                                       const mix_fin **bad) {
     evote_err_t ret = EVOTE_OK;
@@ -501,8 +509,6 @@ static evote_err_t verify_challenge_s(struct vpass *vp, struct vbuf *vb, uint8_t
     mix_ro ro = {0};
     mix_gens gens;
     bool gens_on = false;
-    mix_prg prg = {.md = NULL};
-    mix_sn p = {{1, 0, 0, 0}}, x;
 
     GUARD(ro_s_begin(&ro, st));
     GUARD(mix_gens_init(&gens, st->rho, st->statdist, n, st->threads));
@@ -524,22 +530,10 @@ static evote_err_t verify_challenge_s(struct vpass *vp, struct vbuf *vb, uint8_t
     GUARD(mix_fin_walk_ctl(vp->pf->wp, n, &ro));
     *bad = NULL;
     GUARD(mix_ro_final(&ro, s));
-    /* Π e_i for check D */
-    mix_prg_init(&prg, s);
-    for (size_t i0 = 0; i0 < n; i0 += C) {
-        size_t m = n - i0 < C ? n - i0 : C;
-        GUARD(e_next(&prg, st->ebitlen, vb->e, m));
-        for (size_t i = 0; i < m; i++) {
-            mix_sn_from_sc(&x, &vb->e[i]);
-            sn_mul(&p, &p, &x);
-        }
-    }
-    mix_sn_to_sc(&vp->eprod, &p);
 out:
     mix_ro_abort(&ro);
     if (gens_on)
         mix_gens_free(&gens);
-    mix_prg_free(&prg);
     return ret;
 }
 

@@ -142,17 +142,24 @@ void mix_pairs_sort(mix_pair *p, size_t m) {
 
 #define SPAN_PTS 8192 /* points per read or write of a gather or scatter */
 
+/* The requests from p[k] on that fall in one span: their number and the
+ * points the span covers. */
+static void span_at(const mix_pair *p, size_t k, size_t m, size_t *cnt, size_t *span) {
+    size_t first = p[k].idx, c = 0;
+    while (k + c < m && p[k + c].idx - first < SPAN_PTS)
+        c++;
+    *cnt = c;
+    *span = p[k + c - 1].idx - first + 1;
+}
+
 evote_err_t mix_fin_gather(const mix_fin *f, uint64_t off, const mix_pair *p, size_t m,
                            mix_pt *out) {
     evote_err_t ret = EVOTE_OK;
     uint8_t *buf = NULL;
     ALLOC_GUARD(buf = malloc(SPAN_PTS * MIX_PT_BT_LEN));
     for (size_t k = 0; k < m;) {
-        size_t first = p[k].idx, cnt = 0;
-        /* one read for the requests that fall in [first, first + SPAN_PTS) */
-        while (k + cnt < m && p[k + cnt].idx - first < SPAN_PTS)
-            cnt++;
-        size_t span = p[k + cnt - 1].idx - first + 1;
+        size_t first = p[k].idx, cnt, span;
+        span_at(p, k, m, &cnt, &span); /* one read for them all */
         GUARD(mix_fin_read(f, off + U64(first) * MIX_PT_BT_LEN, buf, span * MIX_PT_BT_LEN));
         for (size_t t = 0; t < cnt; t++) {
             evote_bt_reader_t r;
@@ -178,10 +185,8 @@ evote_err_t mix_afile_scatter(evote_afile_t *af, uint64_t off, const mix_pair *p
     ALLOC_GUARD(buf = malloc(SPAN_PTS * MIX_PT_BT_LEN));
     GUARD(mix_fin_of_fd(&f, evote_afile_fd(af), "temporary file"));
     for (size_t k = 0; k < m;) {
-        size_t first = p[k].idx, cnt = 0;
-        while (k + cnt < m && p[k + cnt].idx - first < SPAN_PTS)
-            cnt++;
-        size_t span = p[k + cnt - 1].idx - first + 1;
+        size_t first = p[k].idx, cnt, span;
+        span_at(p, k, m, &cnt, &span);
         /* read what is there (holes read as 0) unless every slot is new */
         uint64_t at = off + U64(first) * MIX_PT_BT_LEN, have = 0;
         if (span != cnt) {
